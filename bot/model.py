@@ -42,6 +42,7 @@ class IssueSnapshot:
     created_at: datetime
     html_url: str = ""
     state_reason: str | None = None
+    updated_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -96,6 +97,7 @@ def issue_from_json(data: Any, repo: RepoRef) -> IssueSnapshot:
         html_url=_str(data.get("html_url")),
         state_reason=data.get("state_reason") if isinstance(data.get("state_reason"), str)
         else None,
+        updated_at=parse_github_time(data.get("updated_at")),
     )
 
 

@@ -1,0 +1,137 @@
+"""Read an issue's current state from GitHub, plan, and apply the difference.
+
+The one path every trigger takes (webhook, command, tick, reconciliation).
+A new valid request costs three calls: read the comments, post the status
+comment, one PATCH of the issue with labels and assignees together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from .config import Config
+from .forms import FormTemplate
+from .model import (
+    Desired,
+    IssueSnapshot,
+    RepoRef,
+    comment_from_json,
+    issue_from_json,
+)
+from .plan import Triage, plan
+from .request import is_event_request
+from .status import StatusComment, find_status
+
+log = logging.getLogger("bot.apply")
+
+
+class IssueClient(Protocol):
+    """The part of the GitHub client that applying a plan needs."""
+
+    async def issue(self, repo: str, number: int) -> Any: ...
+    async def issue_comments(self, repo: str, number: int) -> list[Any]: ...
+    async def update_issue(self, repo: str, number: int, **fields: Any) -> Any: ...
+    async def create_comment(self, repo: str, number: int, body: str) -> Any: ...
+    async def edit_comment(self, repo: str, comment_id: int, body: str) -> Any: ...
+    async def delete_comment(self, repo: str, comment_id: int) -> Any: ...
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    issue: IssueSnapshot | None
+    triage: Triage | None
+    desired: Desired | None
+    writes: int
+    status: StatusComment | None = None
+
+
+# A hook that may change the plan before it is applied (commands and lifecycle use it).
+PlanHook = Callable[[IssueSnapshot, StatusComment | None, Triage, Desired], Desired]
+
+
+async def read_status(client: IssueClient, issue: IssueSnapshot, bot_login: str | None
+                      ) -> tuple[StatusComment | None, tuple[int, ...]]:
+    raw = await client.issue_comments(issue.repo.full_name, issue.number)
+    comments = [c for c in (comment_from_json(x) for x in raw) if c is not None]
+    return find_status(comments, bot_login)
+
+
+async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: StatusComment | None,
+                        desired: Desired) -> int:
+    """Make the issue match ``desired``; returns the number of writes made."""
+    repo = issue.repo.full_name
+    writes = 0
+    if desired.status_body is not None:
+        if status is None:
+            await client.create_comment(repo, issue.number, desired.status_body)
+        else:
+            await client.edit_comment(repo, status.id, desired.status_body)
+        writes += 1
+    fields: dict[str, Any] = {}
+    if desired.labels_add or desired.labels_remove:
+        drop = {x.lower() for x in desired.labels_remove}
+        labels = [x for x in issue.labels if x.lower() not in drop]
+        have = {x.lower() for x in labels}
+        labels += sorted(x for x in desired.labels_add if x.lower() not in have)
+        fields["labels"] = labels
+    if desired.assignees_add or desired.assignees_remove:
+        drop = {x.lower() for x in desired.assignees_remove}
+        people = [x for x in issue.assignees if x.lower() not in drop]
+        have = {x.lower() for x in people}
+        people += [x for x in desired.assignees_add if x.lower() not in have]
+        fields["assignees"] = people
+    if desired.close_reason and issue.state == "open":
+        fields["state"] = "closed"
+        fields["state_reason"] = desired.close_reason
+    if fields:
+        await client.update_issue(repo, issue.number, **fields)
+        writes += 1
+    for reply in desired.replies:
+        await client.create_comment(repo, issue.number, reply)
+        writes += 1
+    return writes
+
+
+async def sync_request(
+    client: IssueClient,
+    repo: RepoRef,
+    number: int,
+    config: Config,
+    form: FormTemplate,
+    now: datetime,
+    *,
+    bot_login: str | None,
+    issue_json: Any = None,
+    hook: PlanHook | None = None,
+    read_comments: bool = True,
+) -> SyncResult:
+    """Bring one request to the state its body, its status comment and the clock call for."""
+    data = issue_json if issue_json is not None else await client.issue(repo.full_name, number)
+    issue = issue_from_json(data, repo)
+    if not is_event_request(issue, form, config):
+        return SyncResult(issue, None, None, 0)
+    status: StatusComment | None = None
+    duplicates: tuple[int, ...] = ()
+    if read_comments:
+        status, duplicates = await read_status(client, issue, bot_login)
+    triage, desired = plan(issue, status, config, form, now)
+    if hook is not None:
+        desired = hook(issue, status, triage, desired)
+    writes = await apply_desired(client, issue, status, desired)
+    for dup in duplicates:
+        # Two processes raced to post the first status comment: keep the oldest.
+        log.warning("deleting duplicate status comment %s on %s#%s", dup, repo.full_name,
+                    number)
+        await client.delete_comment(repo.full_name, dup)
+        writes += 1
+    if writes:
+        log.info("applied %d write(s) to %s#%s", writes, repo.full_name, number)
+    return SyncResult(issue, triage, desired, writes, status)
+
+
+def without_comment_change(desired: Desired) -> Desired:
+    return replace(desired, status_body=None)

@@ -1,0 +1,202 @@
+"""plan(issue, status, config, now) -> Desired: the whole decision, with no I/O.
+
+A webhook, a command, a scheduler tick and a reconciliation pass all end
+here; the shell then applies the difference between the issue as it is and
+what this returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from .checklist import ChecklistItem, checklist_for
+from .config import Config
+from .forms import FormTemplate, parse_form_body
+from .model import Desired, IssueSnapshot
+from .oncall import OnCallPick, on_call_for
+from .render import StatusView, TierView, render_status
+from .request import DateOverride, EventRequest, FieldError, is_event_request, read_request
+from .sizing import Sizing, SizingError, size_event
+from .status import StatusComment, StatusState
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Everything the bot concluded about one request (also what ``plan --format json`` shows)."""
+
+    is_event_request: bool
+    request: EventRequest | None = None
+    tier: TierView | None = None
+    sizing: Sizing | None = None
+    pick: OnCallPick | None = None
+    checklist: tuple[ChecklistItem, ...] = ()
+    labels: tuple[str, ...] = ()  # the bot's labels the issue should carry
+    assignees: tuple[str, ...] = ()  # the issue's assignees once applied
+    errors: tuple[FieldError, ...] = ()
+    state: StatusState = StatusState()
+    comment: str | None = None
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def tier_view(request: EventRequest, state: StatusState, config: Config) -> TierView:
+    requested = request.tier
+    if state.decline is not None and state.decline.requested == requested:
+        return TierView(requested, config.free_tier, "declined", decline=state.decline)
+    if state.approval is not None and (
+        state.approval.requested == requested or requested is None
+    ):
+        return TierView(requested, state.approval.tier, "approved", approval=state.approval)
+    if requested is None:
+        return TierView(None, None, "unknown")
+    tier = config.tiers.get(requested)
+    if tier is not None and tier.requires_approval:
+        return TierView(requested, None, "pending")
+    return TierView(requested, requested, "granted")
+
+
+def bot_owned_labels(config: Config) -> frozenset[str]:
+    labels = config.labels
+    owned = {labels.event_request, labels.tier_pending, labels.needs_info,
+             labels.short_notice, labels.cancelled, labels.done}
+    owned |= {labels.type_label(t) for t in config.event_types}
+    owned |= {labels.tier_label(t) for t in config.tiers}
+    return frozenset(x.lower() for x in owned)
+
+
+def wanted_labels(request: EventRequest, tier: TierView, state: StatusState,
+                  errors: tuple[FieldError, ...], config: Config) -> tuple[str, ...]:
+    labels = config.labels
+    wanted = [labels.event_request, labels.type_label(request.event_type)]
+    if tier.status == "pending":
+        wanted.append(labels.tier_pending)
+    elif tier.effective:
+        wanted.append(labels.tier_label(tier.effective))
+    if errors:
+        wanted.append(labels.needs_info)
+    if request.short_notice:
+        wanted.append(labels.short_notice)
+    if state.cancelled_by:
+        wanted.append(labels.cancelled)
+    if "follow-up" in state.sent:
+        wanted.append(labels.done)
+    return tuple(wanted)
+
+
+def label_changes(issue: IssueSnapshot, wanted: tuple[str, ...], state: StatusState,
+                  config: Config) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    """-> (add, remove, labels the bot now owns on this issue).
+
+    Only labels the bot added itself (recorded in the state) are ever removed,
+    so a label a person set stays.
+    """
+    have = {label.lower(): label for label in issue.labels}
+    wanted_lower = {w.lower() for w in wanted}
+    add = frozenset(w for w in wanted if w.lower() not in have)
+    added_before = {x.lower() for x in state.bot_labels}
+    owned = bot_owned_labels(config)
+    keep_always = config.labels.event_request.lower()
+    remove = frozenset(
+        label for low, label in have.items()
+        if low in owned and low not in wanted_lower and low in added_before
+        and low != keep_always
+    )
+    removed_lower = {r.lower() for r in remove}
+    now_owned = tuple(dict.fromkeys(
+        [x for x in state.bot_labels if x.lower() not in removed_lower] + sorted(add)))
+    return add, remove, now_owned
+
+
+def _override(state: StatusState, issue_start: str | None, issue_end: str | None
+              ) -> DateOverride | None:
+    """A /reschedule wins until the champion edits the form's dates."""
+    r = state.reschedule
+    if r is None:
+        return None
+    if (r.form_start or None) != (issue_start or None) or (r.form_end or None) != (
+            issue_end or None):
+        return None
+    return DateOverride(r.start, r.end)
+
+
+def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
+           form: FormTemplate, now: datetime) -> Triage:
+    """Read the request and decide labels, assignees, sizing, checklist and the status text."""
+    if not is_event_request(issue, form, config):
+        return Triage(is_event_request=False)
+    parsed = parse_form_body(issue.body, form)
+    state = status.state if status is not None else StatusState()
+    request = read_request(issue, form, config,
+                           override=_override(state, parsed.get("start"), parsed.get("end")),
+                           parsed=parsed)
+    errors = list(request.errors)
+
+    sizing: Sizing | None = None
+    if request.attendees is not None:
+        try:
+            sizing = size_event(request.attendees, request.memory_per_user_gib, config.sizing)
+        except SizingError as e:
+            field = "memory_per_user" if request.memory_per_user_gib is not None else None
+            errors.append(FieldError(field, str(e)))
+
+    tier = tier_view(request, state, config)
+    cancelled = state.cancelled_by is not None
+    pick: OnCallPick | None = None
+    assignees = list(issue.assignees)
+    new_state = state
+    if request.start is not None and request.end is not None and not request.start_in_past:
+        wanted = config.engineers_for(request.event_type)
+        pick = on_call_for(request.start, request.end, wanted, config.oncall)
+        start_key = iso(request.start)
+        if not cancelled and state.rotation_start != start_key:
+            have = {a.lower() for a in assignees}
+            previous = {e.lower() for e in state.rotation} - {e.lower() for e in pick.engineers}
+            assignees = [a for a in assignees if a.lower() not in previous]
+            assignees += [e for e in pick.engineers if e.lower() not in have]
+            new_state = replace(new_state, rotation_start=start_key, rotation=pick.engineers)
+
+    checklist: tuple[ChecklistItem, ...] = ()
+    if request.start is not None and request.end is not None and request.zone is not None:
+        checklist = checklist_for(request.event_type, request.start, request.end,
+                                  request.zone.tz, config.checklist)
+
+    all_errors = tuple(errors)
+    labels = wanted_labels(request, tier, new_state, all_errors, config)
+    _, _, owned = label_changes(issue, labels, new_state, config)
+    new_state = replace(new_state, bot_labels=owned)
+
+    view = StatusView(
+        issue=issue, request=request, tier=tier, sizing=sizing, pick=pick,
+        assignees=tuple(assignees), checklist=checklist,
+        ticked=status.ticked if status is not None else frozenset(),
+        errors=all_errors, state=new_state, form=form, now=now,
+    )
+    return Triage(
+        is_event_request=True, request=request, tier=tier, sizing=sizing, pick=pick,
+        checklist=checklist, labels=labels, assignees=tuple(assignees), errors=all_errors,
+        state=new_state, comment=render_status(view, config),
+    )
+
+
+def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
+         form: FormTemplate, now: datetime) -> tuple[Triage, Desired]:
+    """Triage, then the difference from the issue as it is: nothing when nothing changed."""
+    result = triage(issue, status, config, form, now)
+    if not result.is_event_request:
+        return result, Desired()
+    add, remove, _ = label_changes(issue, result.labels, status.state if status else
+                                   StatusState(), config)
+    have = {a.lower() for a in issue.assignees}
+    final = {a.lower() for a in result.assignees}
+    assignees_add = tuple(a for a in result.assignees if a.lower() not in have)
+    assignees_remove = tuple(a for a in issue.assignees if a.lower() not in final)
+    body = result.comment
+    if status is not None and body == status.body:
+        body = None
+    return result, Desired(
+        labels_add=add, labels_remove=remove, assignees_add=assignees_add,
+        assignees_remove=assignees_remove, status_body=body,
+    )

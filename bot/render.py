@@ -1,0 +1,179 @@
+"""The status comment's markdown, rendered from a triage (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import text
+from .checklist import ChecklistItem
+from .config import Config
+from .dates import Zone, format_local, format_utc
+from .forms import FormTemplate
+from .model import IssueSnapshot
+from .oncall import OnCallPick
+from .request import EventRequest, FieldError, field_label
+from .sizing import Sizing
+from .status import MARKER, Approval, Decline, StatusState, state_block
+
+
+@dataclass(frozen=True)
+class TierView:
+    requested: str | None  # the tier asked for in the form
+    effective: str | None  # the tier the request goes on at (None while pending)
+    status: str  # "granted" (no approval needed), "pending", "approved", "declined", "unknown"
+    approval: Approval | None = None
+    decline: Decline | None = None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    issue: IssueSnapshot
+    request: EventRequest
+    tier: TierView
+    sizing: Sizing | None
+    pick: OnCallPick | None
+    assignees: tuple[str, ...]
+    checklist: tuple[ChecklistItem, ...]
+    ticked: frozenset[str]
+    errors: tuple[FieldError, ...]
+    state: StatusState
+    form: FormTemplate
+    now: datetime
+
+
+def _when(dt: datetime | None, zone: Zone | None) -> str:
+    if dt is None:
+        return "—"
+    utc = format_utc(dt)
+    if zone is None or zone.label in ("UTC", "Etc/UTC", "+00:00"):
+        return utc
+    return f"{utc} ({format_local(dt, zone)})"
+
+
+def _tier_line(tier: TierView, config: Config) -> str:
+    def price(name: str | None) -> str:
+        t = config.tiers.get(name or "")
+        if t is None or not t.price_usd:
+            return ""
+        return f" (${t.price_usd:,.0f})"
+
+    if tier.status == "pending":
+        leads = ", ".join(text.mention(x) for x in config.team_leads) or "a team lead"
+        return (f"`{tier.requested}`{price(tier.requested)} — ⏳ awaiting approval from "
+                f"{leads} (`/approve-tier` or `/decline-tier`)")
+    if tier.status == "approved" and tier.approval is not None:
+        a = tier.approval
+        asked = ""
+        if tier.requested and tier.requested != a.tier:
+            asked = f" (asked for `{tier.requested}`)"
+        return (f"`{a.tier}`{price(a.tier)} — ✅ approved by {text.mention(a.by)} on "
+                f"{a.at[:10]}{asked}")
+    if tier.status == "declined" and tier.decline is not None:
+        d = tier.decline
+        reason = f": {text.inline(d.reason, 200)}" if d.reason else ""
+        return (f"`{tier.effective}` — `{tier.requested}` was declined by "
+                f"{text.mention(d.by)}{reason}")
+    if tier.status == "granted":
+        return f"`{tier.requested}`{price(tier.requested)} — no approval needed"
+    return "— (not given yet)"
+
+
+def _sizing_line(s: Sizing | None) -> str:
+    if s is None:
+        return "—"
+    return (f"{s.nodes} × `{s.node_type}` at the peak ({s.users_per_node} users a node, "
+            f"{s.memory_per_user_gib:g} GiB each); pre-warm {s.prewarm_nodes} "
+            f"node{'s' if s.prewarm_nodes != 1 else ''}")
+
+
+def _engineers_line(view: StatusView) -> str:
+    names = ", ".join(text.mention(a) for a in view.assignees) or "nobody yet"
+    pick = view.pick
+    if pick is not None and pick.short:
+        names += (f" — ⚠️ only {len(pick.engineers)} of the {pick.wanted} engineers wanted "
+                  "are free during the event")
+    return names
+
+
+def _zone_note(req: EventRequest) -> str:
+    zone = req.zone
+    if zone is None:
+        return ""
+    if zone.source == "default":
+        return (f"_Times were read in `{zone.label}`, the default zone, because the form gives "
+                "none; set the Timezone field if that is wrong._")
+    if zone.source == "field":
+        return f"_Times were read in `{zone.label}`, from the Timezone field._"
+    return f"_Times were read in `{zone.label}`, as written in the dates._"
+
+
+def _checklist(view: StatusView) -> list[str]:
+    items = view.checklist
+    if not items:
+        return []
+    done = sum(1 for i in items if i.id in view.ticked)
+    zone = view.request.zone
+    lines = [f"#### Checklist ({done}/{len(items)} done)", ""]
+    for item in items:
+        box = "x" if item.id in view.ticked else " "
+        overdue = " ⏰ **overdue**" if box == " " and item.due <= view.now else ""
+        lines.append(f"- [{box}] {text.inline(item.text, 200)} — due {_when(item.due, zone)}"
+                     f"{overdue} <!-- item:{item.id} -->")
+    return lines
+
+
+def render_status(view: StatusView, config: Config) -> str:
+    req = view.request
+    title = text.inline(req.event_name or view.issue.title or f"#{view.issue.number}", 100)
+    lines = [MARKER, f"### Event support: {title}", ""]
+    if view.state.cancelled_by:
+        lines += [f"🚫 **Cancelled** by {text.mention(view.state.cancelled_by)}; reminders and "
+                  "pre-warming are off.", ""]
+    if view.errors:
+        lines += ["⚠️ **This request needs a few more details before it can be scheduled.** "
+                  "Edit the issue to fix them; this comment updates by itself.", ""]
+        for err in view.errors:
+            label = text.inline(field_label(view.form, err.field), 80)
+            lines.append(f"- **{label}**: {err.message}")
+        lines.append("")
+    elif req.short_notice:
+        lines += [f"⚠️ **Short notice:** the event starts less than {config.notice_days} days "
+                  "after this request was opened; some checklist items are already due.", ""]
+    hub = text.code(req.hub_url or req.hub_host) or "—"
+    lines += [
+        "| | |", "|---|---|",
+        f"| **Hub** | {hub} |",
+        f"| **Type** | {req.event_type} |",
+        f"| **Starts** | {_when(req.start, req.zone)} |",
+        f"| **Ends** | {_when(req.end, req.zone)} |",
+        f"| **Attendees** | {req.attendees if req.attendees is not None else '—'} at the peak |",
+        f"| **Tier** | {_tier_line(view.tier, config)} |",
+        f"| **Engineers** | {_engineers_line(view)} |",
+        f"| **Sizing** | {_sizing_line(view.sizing)} |",
+    ]
+    for rec in view.state.dispatches[-3:]:
+        verb = "Pre-warmed" if rec.kind == "prewarm" else "Scaled down"
+        ok = "" if rec.ok else f" — ❌ failed: {text.inline(rec.error, 120)}"
+        inputs = ", ".join(f"{k}={text.inline(v, 40)}" for k, v in sorted(rec.inputs.items()))
+        lines.append(f"| **{verb}** | {rec.at[:16].replace('T', ' ')} UTC ({inputs}){ok} |")
+    lines.append("")
+    note = _zone_note(req)
+    if note:
+        lines += [note, ""]
+    checklist = _checklist(view)
+    if checklist:
+        lines += checklist + [""]
+    cc = []
+    if req.community_rep:
+        cc.append(text.mention(req.community_rep))
+    if view.tier.status == "pending":
+        cc += [text.mention(x) for x in config.team_leads]
+    if cc:
+        lines += ["cc " + " ".join(dict.fromkeys(cc)), ""]
+    help_line = "Type `/help` in a comment for the commands"
+    if config.policy_url:
+        help_line += f"; the support policy is at {config.policy_url}"
+    lines.append(f"<sub>{help_line}.</sub>")
+    lines.append(state_block(view.state))
+    return "\n".join(lines)
