@@ -16,6 +16,7 @@ from .apply import IssueClient, PlanHook, SyncResult, sync_request
 from .config import Config
 from .forms import FormTemplate
 from .github import DryRunClient, GitHubApp
+from .index import RequestIndex, entry_from
 from .logs import issue_context
 from .metrics import Metrics
 from .model import RepoRef
@@ -65,6 +66,7 @@ class EventBot:
         self._bot_login: str | None = None
         self.dry_run_client = DryRunClient()
         self.failures: dict[tuple[str, int], str] = {}  # issue -> last error, until it syncs
+        self.index = RequestIndex()
 
     @property
     def config(self) -> Config:
@@ -99,7 +101,21 @@ class EventBot:
                 raise
             self.failures.pop(key, None)
             self.metrics.pending_work.set(len(self.failures))
+            self._remember(result)
             return result
+
+    def _remember(self, result: SyncResult) -> None:
+        """Keep the index (dashboard, calendar, scheduler) in step with what was planned."""
+        issue = result.issue
+        if issue is None:
+            return
+        if result.triage is None or issue.state != "open":
+            self.index.drop(issue.repo.full_name, issue.number)
+            return
+        ticked = result.status.ticked if result.status is not None else frozenset()
+        entry = entry_from(issue, result.triage, ticked)
+        if entry is not None:
+            self.index.put(entry)
 
     async def handle(self, delivery: Delivery) -> None:
         payload = delivery.payload

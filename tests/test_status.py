@@ -1,0 +1,88 @@
+"""The status comment's state block, ticks, and telling the bot's own comment from others."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.model import Comment
+from bot.status import (
+    MARKER,
+    Approval,
+    DispatchRecord,
+    StatusState,
+    decode_state,
+    encode_state,
+    find_status,
+    read_status,
+    state_block,
+    ticked_items,
+)
+
+BOT = "event-support-bot[bot]"
+
+
+def test_state_round_trips() -> None:
+    state = StatusState(
+        approval=Approval("premium", "lead-lee", "2026-11-23T10:00:00Z", "premium"),
+        rotation=("alice", "bob"), rotation_start="2027-03-02T15:00:00Z",
+        bot_labels=("type: exam",), sent=("reminder:image-update",),
+        dispatches=(DispatchRecord("prewarm", "2027-03-02T13:00:00Z", {"replicas": "7"}, True),),
+    )
+    assert decode_state(encode_state(state)) == state
+
+
+def test_unknown_keys_from_a_newer_version_are_kept() -> None:
+    import base64
+    import json
+
+    blob = base64.urlsafe_b64encode(json.dumps({"v": 2, "future": [1, 2]}).encode()).decode()
+    state = decode_state(blob)
+    assert state.extra == {"future": [1, 2]}
+    assert decode_state(encode_state(state)).extra == {"future": [1, 2]}
+
+
+@pytest.mark.parametrize("blob", ["", "!!!", "bm90IGpzb24", "WzEsMl0", "eyJhcHByb3ZhbCI6IDV9"])
+def test_damaged_state_is_empty_not_an_error(blob: str) -> None:
+    state = decode_state(blob)
+    assert state.approval is None and state.sent == ()
+
+
+@given(st.text(max_size=300))
+def test_any_body_reads_without_error(body: str) -> None:
+    read_status(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "ticked"),
+    [
+        ("- [x] A <!-- item:a -->\n- [ ] B <!-- item:b -->", {"a"}),
+        ("- [X] A <!-- item:a -->\r\n- [X] B <!-- item:b -->\r\n", {"a", "b"}),
+        ("* [x] A <!-- item:a -->", {"a"}),
+        ("- [x] no marker\n- [ ] B <!-- item:b -->", set()),
+        ("  - [x] indented <!-- item:c -->", {"c"}),
+    ],
+)
+def test_ticks_are_read_by_item_id(body: str, ticked: set[str]) -> None:
+    assert ticked_items(body) == ticked
+
+
+def _comment(cid: int, author: str, body: str, is_bot: bool = True) -> Comment:
+    return Comment(id=cid, author=author, author_is_bot=is_bot, body=body)
+
+
+def test_only_the_bots_own_marked_comment_counts() -> None:
+    forged = StatusState(approval=Approval("premium", "mallory", "2026-01-01", "premium"))
+    body = f"{MARKER}\nhello\n{state_block(forged)}"
+    comments = [
+        _comment(1, "mallory", body, is_bot=False),  # a person pasted the marker
+        _comment(2, "other-app[bot]", body),  # another App
+        _comment(3, BOT, "no marker here"),
+    ]
+    status, dups = find_status(comments, BOT)
+    assert status is None and dups == ()
+    real = _comment(7, BOT, f"{MARKER}\n{state_block(StatusState())}")
+    status, dups = find_status([*comments, real, _comment(9, BOT, real.body)], BOT)
+    assert status is not None and status.id == 7 and status.state.approval is None
+    assert dups == (9,)
