@@ -79,6 +79,10 @@ def _tier_line(tier: TierView, config: Config) -> str:
     return "— (not given yet)"
 
 
+def _attendees(count: int | None) -> str:
+    return "—" if count is None else f"{count} at the peak"
+
+
 def _sizing_line(s: Sizing | None) -> str:
     if s is None:
         return "—"
@@ -118,7 +122,7 @@ def _checklist(view: StatusView) -> list[str]:
     for item in items:
         box = "x" if item.id in view.ticked else " "
         overdue = " ⏰ **overdue**" if box == " " and item.due <= view.now else ""
-        lines.append(f"- [{box}] {text.inline(item.text, 200)} — due {_when(item.due, zone)}"
+        lines.append(f"- [{box}] {text.plain(item.text)} — due {_when(item.due, zone)}"
                      f"{overdue} <!-- item:{item.id} -->")
     return lines
 
@@ -147,7 +151,7 @@ def render_status(view: StatusView, config: Config) -> str:
         f"| **Type** | {req.event_type} |",
         f"| **Starts** | {_when(req.start, req.zone)} |",
         f"| **Ends** | {_when(req.end, req.zone)} |",
-        f"| **Attendees** | {req.attendees if req.attendees is not None else '—'} at the peak |",
+        f"| **Attendees** | {_attendees(req.attendees)} |",
         f"| **Tier** | {_tier_line(view.tier, config)} |",
         f"| **Engineers** | {_engineers_line(view)} |",
         f"| **Sizing** | {_sizing_line(view.sizing)} |",

@@ -42,6 +42,14 @@ def inline(text: str | None, limit: int = 120) -> str:
     return _MENTION_RE.sub("@" + _ZWSP, flat)
 
 
+def plain(text: str | None, limit: int = 200) -> str:
+    """Trusted text (from config) on one line: no escaping, just no line breaks."""
+    if not text:
+        return ""
+    flat = " ".join(_printable(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 def code(text: str | None, limit: int = 120) -> str:
     """People's text shown as inline code (nothing in it renders or pings)."""
     if not text:

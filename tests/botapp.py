@@ -117,6 +117,9 @@ async def running_bot(fake: Any, app_key: str, *, config: Config | None = None,
     app = create_app(settings, factory, clock=clock or Clock())
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
+    task = app.get("reconcile_task")
+    if task is not None:  # start-up reconciliation finishes before the test acts
+        await task
     session = aiohttp.ClientSession()
     try:
         yield RunningBot(app, server, session, secret)

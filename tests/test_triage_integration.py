@@ -1,0 +1,273 @@
+"""End to end: real webhook deliveries into the real app, against the loopback fake GitHub."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.config import AwayRange, Engineer
+from bot.forms import load_form, render_form_body
+from bot.status import MARKER
+
+from .botapp import Clock, fast_config, running_bot
+from .fakegithub import FakeGitHub
+from .payloads import issues_payload
+
+REPO = "jupyter-community/event-requests"
+INSTALLATION = 7001
+OPENED = "2026-11-23T09:00:00Z"
+BOT_LOGIN = "event-support-bot[bot]"
+
+FORM = load_form(fast_config().form_path)
+
+
+def body(**answers: Any) -> str:
+    base: dict[str, Any] = {
+        "hub_url": "https://stat101.hubs.example.org",
+        "event_name": "STAT 101 final",
+        "event_type": "Exam or graded assessment",
+        "start": "2027-03-09 13:00",
+        "end": "2027-03-09 16:00",
+        "timezone": "America/Chicago",
+        "attendees": "180",
+        "memory_per_user": "4 GB",
+        "tier": next(o for o in FORM.field("tier").options  # type: ignore[union-attr]
+                     if o.startswith("standard")),
+        "community_rep": "@prof-okafor",
+        "details": None,
+    }
+    base.update(answers)
+    return render_form_body(FORM, base)
+
+
+def option(field: str, prefix: str) -> str:
+    f = FORM.field(field)
+    assert f is not None
+    return next(o for o in f.options if o.lower().startswith(prefix))
+
+
+def seed(fake: FakeGitHub) -> None:
+    fake.add_installation(INSTALLATION, "jupyter-community")
+    fake.add_repo(REPO, INSTALLATION)
+
+
+def status_comments(fake: FakeGitHub, number: int) -> list[dict[str, Any]]:
+    return [c for c in fake.comments(REPO, number)
+            if MARKER in c["body"] and c["user"]["login"] == BOT_LOGIN]
+
+
+def issue_calls(fake: FakeGitHub) -> list[str]:
+    """The calls about issues (token and App calls excluded)."""
+    return [f"{r.method} {r.path}" for r in fake.requests
+            if r.path.startswith("/repos/")]
+
+
+@pytest.mark.parametrize(
+    ("type_prefix", "label", "engineers"),
+    [("exam", "type: exam", 2), ("workshop", "type: workshop", 1),
+     ("demo", "type: demo", 1), ("other", "type: other", 1)],
+)
+async def test_each_event_type_is_triaged_in_three_calls(
+    fake_github: FakeGitHub, app_key: str, type_prefix: str, label: str, engineers: int
+) -> None:
+    seed(fake_github)
+    name = "Community meetup" if type_prefix == "other" else "Spring event"
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(
+            REPO, title="Event request", labels=["event-request"], created_at=OPENED,
+            body=body(event_type=option("event_type", type_prefix), event_name=name))
+        await bot.bot.bot_login()  # the App's slug is read once at start, not per request
+        fake_github.reset_log()
+        resp = await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        assert resp.status == 202
+        await bot.settle()
+    calls = issue_calls(fake_github)
+    assert len(calls) <= 3, calls
+    assert sorted(c.split()[0] for c in calls) == ["GET", "PATCH", "POST"]
+    labels = set(fake_github.labels(REPO, number))
+    assert {"event-request", label, "tier: standard"} <= labels
+    assert "needs-info" not in labels
+    assert len(fake_github.assignees(REPO, number)) == engineers
+    [comment] = status_comments(fake_github, number)
+    assert "@prof-okafor" in comment["body"]
+    assert "2027-03-09 19:00 UTC" in comment["body"]  # 13:00 CST
+
+
+async def test_redelivery_and_a_second_delivery_leave_one_comment(
+    fake_github: FakeGitHub, app_key: str
+) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                       body=body())
+        payload = issues_payload(fake_github, REPO, number, "opened")
+        await bot.deliver("issues", payload, delivery_id="d-1")
+        await bot.settle()
+        fake_github.reset_log()
+        await bot.deliver("issues", payload, delivery_id="d-1")  # redelivery: same id
+        await bot.settle()
+        assert issue_calls(fake_github) == []  # already done: not even a read
+        await bot.deliver("issues", payload, delivery_id="d-2")  # same change, new id
+        await bot.settle()
+        writes = [r for r in fake_github.requests if r.is_write]
+        assert writes == []
+    # A restart (a new process) with the same delivery: still one comment, no write.
+    async with running_bot(fake_github, app_key) as bot:
+        fake_github.reset_log()
+        await bot.deliver("issues", payload, delivery_id="d-1")
+        await bot.settle()
+        assert [r for r in fake_github.requests if r.is_write] == []
+    assert len(status_comments(fake_github, number)) == 1
+
+
+async def test_editing_dates_edits_the_same_comment_and_keeps_ticks(
+    fake_github: FakeGitHub, app_key: str
+) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                       body=body())
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+        [comment] = status_comments(fake_github, number)
+        # An engineer ticks a box by editing the comment, as GitHub's UI does.
+        ticked = comment["body"].replace("- [ ] Check cloud quotas", "- [x] Check cloud quotas")
+        assert ticked != comment["body"]
+        fake_github._comments[comment["id"]].body = ticked
+        fake_github.edit_issue(REPO, number, body=body(start="2027-03-16 13:00",
+                                                       end="2027-03-16 16:00"))
+        await bot.deliver("issues", issues_payload(
+            fake_github, REPO, number, "edited", changes={"body": {"from": body()}}))
+        await bot.settle()
+    [after] = status_comments(fake_github, number)
+    assert after["id"] == comment["id"]
+    assert "2027-03-16 18:00 UTC" in after["body"]  # 13:00 CDT after the DST change
+    assert re.search(r"- \[x\] Check cloud quotas.*2027-03-02", after["body"])
+
+
+async def test_invalid_then_fixed(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    bad = body(attendees="about 30?", start="next tuesday-ish", hub_url="not a url!!")
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED, body=bad)
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+        assert "needs-info" in fake_github.labels(REPO, number)
+        [comment] = status_comments(fake_github, number)
+        for quoted in ("about 30?", "next tuesday-ish", "not a url!!"):
+            assert quoted in comment["body"]
+        assert fake_github.assignees(REPO, number) == []
+        fake_github.edit_issue(REPO, number, body=body())
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "edited"))
+        await bot.settle()
+    assert "needs-info" not in fake_github.labels(REPO, number)
+    [fixed] = status_comments(fake_github, number)
+    assert fixed["id"] == comment["id"] and "needs a few more details" not in fixed["body"]
+    assert len(fake_github.assignees(REPO, number)) == 2
+
+
+async def test_short_notice(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                       body=body(start="2026-12-01 13:00", end="2026-12-01 16:00"))
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+    assert "short-notice" in fake_github.labels(REPO, number)
+    [comment] = status_comments(fake_github, number)
+    assert "Short notice" in comment["body"]
+
+
+async def test_an_engineer_away_is_skipped(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    config = fast_config()
+    oncall = replace(config.oncall, engineers=(
+        Engineer("alice", (AwayRange(date(2027, 3, 9), date(2027, 3, 9)),)),
+        Engineer("bob"), Engineer("carol")))
+    config = replace(config, oncall=oncall)
+    async with running_bot(fake_github, app_key, config=config) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                       body=body(event_type=option("event_type", "workshop")))
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+    assignees = fake_github.assignees(REPO, number)
+    assert len(assignees) == 1 and "alice" not in assignees
+
+
+async def test_a_non_event_issue_is_left_alone(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, title="Kernel dies on import", body="It crashes.")
+        await bot.bot.bot_login()
+        fake_github.reset_log()
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+    assert fake_github.requests == []
+    assert fake_github.comments(REPO, number) == []
+
+
+async def test_a_person_set_label_and_assignee_stay(fake_github: FakeGitHub, app_key: str
+                                                    ) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request", "needs-info", "priority"],
+                                       assignees=["zoe"], created_at=OPENED, body=body())
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+    labels = fake_github.labels(REPO, number)
+    # needs-info was set by a person, not by the bot: it stays although the form is fine.
+    assert "priority" in labels and "needs-info" in labels
+    assert "zoe" in fake_github.assignees(REPO, number)
+
+
+@pytest.mark.parametrize(
+    ("headers", "raw", "status"),
+    [
+        ({"X-Hub-Signature-256": "sha256=" + "0" * 64}, None, 401),
+        ({"X-Hub-Signature-256": None}, None, 401),
+        ({"X-Hub-Signature-256": "sha1=abc"}, None, 401),
+        ({"X-GitHub-Event": None}, None, 400),
+        ({"X-GitHub-Delivery": None}, None, 400),
+        ({}, b"not json", 400),
+        ({}, b"[1, 2, 3]", 400),
+    ],
+)
+async def test_bad_deliveries_are_refused_without_an_api_call(
+    fake_github: FakeGitHub, app_key: str, headers: dict[str, str | None], raw: bytes | None,
+    status: int
+) -> None:
+    from .payloads import deliver
+
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                       body=body())
+        payload: Any = raw if raw is not None else issues_payload(fake_github, REPO, number,
+                                                                  "opened")
+        fake_github.reset_log()
+        got = await deliver(bot.url.rstrip("/"), "issues", payload, bot.secret,
+                            headers=headers)
+        await bot.settle()
+    assert got == status
+    assert fake_github.requests == []
+
+
+async def test_acknowledging_costs_no_github_call(fake_github: FakeGitHub, app_key: str
+                                                  ) -> None:
+    seed(fake_github)
+    clock = Clock()
+    async with running_bot(fake_github, app_key, clock=clock) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                       body=body())
+        bot.queue.accepting = True
+        # Hold the workers: the 202 must come back before any GitHub work starts.
+        await bot.queue.stop()
+        fake_github.reset_log()
+        resp = await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        assert resp.status == 202
+        assert fake_github.requests == []
+        assert bot.queue.depth == 1
