@@ -8,7 +8,7 @@ comment, one PATCH of the issue with labels and assignees together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from .model import (
     issue_from_json,
 )
 from .plan import Triage, plan
+from .prewarm import run_dispatches, with_records
 from .request import is_event_request
 from .status import StatusComment, find_status
 
@@ -38,6 +39,8 @@ class IssueClient(Protocol):
     async def create_comment(self, repo: str, number: int, body: str) -> Any: ...
     async def edit_comment(self, repo: str, comment_id: int, body: str) -> Any: ...
     async def delete_comment(self, repo: str, comment_id: int) -> Any: ...
+    async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
+                                inputs: Mapping[str, str]) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,25 @@ async def sync_request(
     duplicates: tuple[int, ...] = ()
     if read_comments:
         status, duplicates = await read_status(client, issue, bot_login)
+        if status is not None and issue_json is not None:
+            # The bot has acted on this issue before, so the payload may predate that
+            # (a redelivery, a late second delivery): plan from the issue as it is now.
+            issue = issue_from_json(await client.issue(repo.full_name, number), repo)
+            if not is_event_request(issue, form, config):
+                return SyncResult(issue, None, None, 0, status)
     triage, desired = plan(issue, status, config, form, now)
     if hook is not None:
         desired = hook(issue, status, triage, desired)
+    if desired.dispatches:
+        # Dispatch before writing the status comment, then plan again with the records in
+        # the state, so the one edit below records what was dispatched (or why it failed).
+        records = await run_dispatches(client, desired.dispatches, now)
+        status_after = with_records(status, records)
+        triage, desired = plan(issue, status_after, config, form, now)
+        if hook is not None:
+            desired = hook(issue, status_after, triage, desired)
+        if desired.dispatches:  # one round per sync; a retry waits for a later one
+            desired = replace(desired, dispatches=())
     writes = await apply_desired(client, issue, status, desired)
     for dup in duplicates:
         # Two processes raced to post the first status comment: keep the oldest.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from . import lifecycle
 from .checklist import ChecklistItem, checklist_for
 from .config import Config
 from .forms import FormTemplate, parse_form_body
@@ -105,8 +106,9 @@ def label_changes(issue: IssueSnapshot, wanted: tuple[str, ...], state: StatusSt
         and low != keep_always
     )
     removed_lower = {r.lower() for r in remove}
-    now_owned = tuple(dict.fromkeys(
-        [x for x in state.bot_labels if x.lower() not in removed_lower] + sorted(add)))
+    kept = {x.lower(): x for x in state.bot_labels if x.lower() not in removed_lower}
+    kept.update({x.lower(): x for x in add})
+    now_owned = tuple(sorted(kept.values(), key=str.lower))
     return add, remove, now_owned
 
 
@@ -187,6 +189,14 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     result = triage(issue, status, config, form, now)
     if not result.is_event_request:
         return result, Desired()
+    # What the clock calls for (reminders, pre-warming, follow-up): its keys go into the
+    # state first, so the status comment written with this plan records them.
+    ticked = status.ticked if status is not None else frozenset()
+    due = lifecycle.step(issue, result, ticked, config, now)
+    if due.sent:
+        base = status if status is not None else StatusComment(0, "", StatusState(), ticked)
+        marked = replace(base, state=base.state.with_sent(*due.sent))
+        result = triage(issue, marked, config, form, now)
     add, remove, _ = label_changes(issue, result.labels, status.state if status else
                                    StatusState(), config)
     have = {a.lower() for a in issue.assignees}
@@ -198,5 +208,6 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
         body = None
     return result, Desired(
         labels_add=add, labels_remove=remove, assignees_add=assignees_add,
-        assignees_remove=assignees_remove, status_body=body,
+        assignees_remove=assignees_remove, status_body=body, replies=due.replies,
+        dispatches=due.dispatches, close_reason=due.close_reason,
     )

@@ -117,9 +117,11 @@ async def running_bot(fake: Any, app_key: str, *, config: Config | None = None,
     app = create_app(settings, factory, clock=clock or Clock())
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
-    task = app.get("reconcile_task")
-    if task is not None:  # start-up reconciliation finishes before the test acts
-        await task
+    # Start-up work (label sync, reconciliation) finishes before the test acts.
+    for name in ("labels_task", "reconcile_task"):
+        task = app.get(name)
+        if task is not None and not (name == "reconcile_task" and scheduler):
+            await task
     session = aiohttp.ClientSession()
     try:
         yield RunningBot(app, server, session, secret)
