@@ -164,6 +164,9 @@ class GitHubClientConfig:
     content_per_minute: int = 80
     content_per_hour: int = 500
     permission_cache_seconds: float = 300.0
+    token_refresh_margin_seconds: float = 60.0
+    max_in_flight: int = 1  # requests per installation at once: GitHub asks for no concurrency
+    longest_wait_seconds: float = 900.0  # a rate-limit window longer than this fails fast
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,8 @@ def render_status(view: StatusView, config: Config) -> str:
     note = _zone_note(req)
     if note:
         lines += [note, ""]
+    for warning in req.notes:
+        lines += [f"ℹ️ {text.inline(warning, 300)}", ""]
     checklist = _checklist(view)
     if checklist:
         lines += checklist + [""]

@@ -57,6 +57,7 @@ class EventRequest:
     errors: tuple[FieldError, ...]
     short_notice: bool
     start_in_past: bool
+    notes: tuple[str, ...] = ()  # warnings about how dates were read (not errors)
 
     @property
     def usable(self) -> bool:
@@ -206,7 +207,9 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
             errors.append(FieldError("start", str(e)))
     if zone is not None and end_raw and start_when is not None:
         try:
-            end_when = parse_when(end_raw, field_zone=zone, opened_at=issue.created_at,
+            # An end written without a zone is in the zone the start was written in.
+            end_zone = start_when.zone if start_when.zone.source == "written" else zone
+            end_when = parse_when(end_raw, field_zone=end_zone, opened_at=issue.created_at,
                                   abbreviations=config.timezone_abbreviations,
                                   after=start_when.at)
         except DateError as e:
@@ -268,6 +271,7 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         memory_per_user_gib=memory, community_rep=rep,
         details=details, errors=tuple(errors), short_notice=short_notice,
         start_in_past=start_in_past,
+        notes=tuple(dict.fromkeys(w.note for w in (start_when, end_when) if w and w.note)),
     )
 
 

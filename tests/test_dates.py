@@ -653,7 +653,7 @@ _AFTER = st.one_of(st.none(), st.datetimes(min_value=datetime(1990, 1, 1),
                                            timezones=st.just(UTC)))
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(st.lists(_PIECES, max_size=16).map("".join), _AFTER)
 def test_parse_when_raises_only_date_error_on_date_like_text(text: str,
                                                              after: datetime | None) -> None:
@@ -708,3 +708,21 @@ def test_end_time_alone_is_the_next_such_time(after: datetime, hour: int, minute
         return
     assert after <= end.at < after + timedelta(hours=25)
     assert (end.at.hour, end.at.minute) == (hour, minute)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31),
+                    timezones=st.just(UTC)),
+       st.sampled_from(["America/Chicago", "America/New_York", "Europe/Berlin", "UTC",
+                        "+05:30", "Asia/Kolkata", "Europe/London"]))
+def test_shown_times_read_back(instant: datetime, zone_text: str) -> None:
+    """/reschedule may be given a time as the bot shows it (format_utc, format_local)."""
+    instant = instant.replace(second=0, microsecond=0)
+    zone = field(zone_text)
+    assert when(format_utc(instant), zone_text).utc == instant
+    try:
+        again = parse_when(format_local(instant, zone), field_zone=zone, opened_at=OPENED)
+    except DateError as e:
+        assert "happens twice" in str(e)  # the repeated hour shown without its offset
+        return
+    assert again.utc == instant
