@@ -140,23 +140,45 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def form_tier_problems(config: Config, form: FormTemplate) -> list[str]:
+    return tier_option_problems(list(config.tiers), form, config.form_path.name)
+
+
+def tier_option_problems(tiers: list[str], form: FormTemplate, form_name: str) -> list[str]:
+    """Each tier option must start with a config tier, and each tier needs an option."""
     field = form.field("tier")
     if field is None:
-        return [f"{config.form_path.name}: has no `tier` dropdown"]
+        return [f"{form_name}: has no `tier` dropdown"]
     problems = []
-    names = sorted(config.tiers, key=len, reverse=True)
+    names = sorted(tiers, key=len, reverse=True)
     matched: set[str] = set()
     for option in field.options:
         hit = next((n for n in names if option.lower().startswith(n.lower())), None)
         if hit is None:
-            problems.append(f"{config.form_path.name}: tier option {option!r} does not start "
-                            f"with a tier in config ({', '.join(config.tiers)})")
+            problems.append(f"{form_name}: tier option {option!r} does not start "
+                            f"with a tier in config ({', '.join(tiers)})")
         else:
             matched.add(hit)
-    for name in config.tiers:
+    for name in tiers:
         if name not in matched:
-            problems.append(f"{config.form_path.name}: no tier option for config tier {name!r}")
+            problems.append(f"{form_name}: no tier option for config tier {name!r}")
     return problems
+
+
+def _raw_tier_problems(path: str) -> list[str]:
+    """When the config has other problems, still check its tiers against the form."""
+    import yaml
+
+    from .config import DEFAULT_FORM_PATH
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        form = load_form(DEFAULT_FORM_PATH)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, FormError):
+        return []
+    if not isinstance(raw, dict) or raw.get("form") or not isinstance(raw.get("tiers"), dict):
+        return []
+    names = [str(name) for name in raw["tiers"]]
+    return tier_option_problems(names, form, DEFAULT_FORM_PATH.name)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -164,7 +186,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config, form = load_all(path)
     except ConfigError as e:
-        for line in e.problems:
+        for line in [*e.problems, *_raw_tier_problems(path)]:
             print(line)
         return 1
     problems = form_tier_problems(config, form)
@@ -174,6 +196,48 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         return 1
     print(f"{path}: ok ({len(config.tiers)} tiers, {len(config.oncall.engineers)} engineers, "
           f"{len(config.checklist)} checklist items)")
+    return check_app_grants(config)
+
+
+def check_app_grants(config: Config) -> int:
+    """With App credentials in the environment, also check what the App was granted."""
+    import asyncio
+
+    from .access import check_app_grants as grants
+
+    problems = asyncio.run(grants(os.environ, config.github))
+    if problems is None:
+        return 0
+    for line in problems:
+        print(line)
+    if problems:
+        return 1
+    print("GitHub App: the permissions and events app.yml lists are granted")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import report
+
+    try:
+        config, form = load_all(config_path(args.config))
+    except ConfigError as e:
+        for line in e.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    return report.run(args, os.environ, config, form)
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from .policy import render_policy
+
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as e:
+        for line in e.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render_policy(config))
     return 0
 
 
@@ -221,6 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=None)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("report", help="categorise past event requests, and what to bill")
+    from .report import add_arguments as report_arguments
+
+    report_arguments(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("policy", help="the support offering from config, as Markdown")
+    p.add_argument("--config", default=None)
+    p.set_defaults(func=cmd_policy)
 
     p = sub.add_parser("check-config", help="validate config.yaml and the form")
     p.add_argument("path", nargs="?", default=None)

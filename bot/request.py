@@ -156,7 +156,11 @@ def classify(dropdown: str | None, name: str | None, title: str, details: str | 
 def read_rep(raw: str | None) -> tuple[str | None, str | None]:
     if raw is None or not raw.strip():
         return None, None
-    login = raw.strip().split()[0].lstrip("@")
+    words = raw.strip().split()
+    if len(words) > 1 and not words[0].startswith("@"):
+        # "Dr. Okafor" is a name, not a handle; "@okafor (Dr. Okafor)" is fine.
+        return None, f"{text.quote(raw)} is not a GitHub handle; write it like `@octocat`"
+    login = words[0].lstrip("@")
     if login.startswith("https://github.com/"):
         login = login.removeprefix("https://github.com/").strip("/")
     if not text.is_login(login):

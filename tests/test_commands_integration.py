@@ -1,0 +1,565 @@
+"""Slash commands end to end: real issue_comment deliveries into the real app, against the
+loopback fake GitHub (which checks every request against GitHub's OpenAPI description)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.config import Config, PrewarmConfig
+from bot.forms import load_form, render_form_body
+from bot.status import MARKER, read_status
+
+from .botapp import RunningBot, fast_config, running_bot
+from .fakegithub import FakeGitHub
+from .payloads import issue_comment_payload, issues_payload
+
+REPO = "jupyter-community/event-requests"
+OPS = "jupyter-community/infrastructure"
+INSTALLATION = 7001
+OPENED = "2026-11-23T09:00:00Z"
+BOT_LOGIN = "event-support-bot[bot]"
+STATE = "<!-- event-support-bot:state"
+CONFIG = replace(fast_config(), team_lead_team="jupyter-community/leads")
+FORM = load_form(CONFIG.form_path)
+
+
+def option(field: str, prefix: str) -> str:
+    f = FORM.field(field)
+    assert f is not None
+    return next(o for o in f.options if o.lower().startswith(prefix))
+
+
+def body(**answers: Any) -> str:
+    base: dict[str, Any] = {
+        "hub_url": "https://stat101.midwest.hubs.example.org",
+        "event_name": "STAT 101 midterm",
+        "event_type": option("event_type", "exam"),
+        "start": "2027-03-09 13:00",
+        "end": "2027-03-09 16:15",
+        "timezone": "America/Chicago",
+        "attendees": "180",
+        "tier": option("tier", "enhanced"),
+        "community_rep": "@prof-okafor",
+    }
+    base.update(answers)
+    return render_form_body(FORM, base)
+
+
+def seed(fake: FakeGitHub) -> None:
+    fake.add_installation(INSTALLATION, "jupyter-community")
+    fake.add_repo(REPO, INSTALLATION)
+    fake.add_repo(OPS, INSTALLATION)
+    fake.set_permission(REPO, "maint", "write")
+    fake.set_permission(REPO, "reader", "read")
+    fake.add_team_member("jupyter-community", "leads", "team-lead-tia")
+
+
+def status_of(fake: FakeGitHub, number: int) -> dict[str, Any]:
+    [comment] = [c for c in fake.comments(REPO, number)
+                 if MARKER in c["body"] and c["user"]["login"] == BOT_LOGIN]
+    return comment
+
+
+def replies(fake: FakeGitHub, number: int) -> list[str]:
+    """The bot's comments other than the status comment."""
+    return [c["body"] for c in fake.comments(REPO, number)
+            if c["user"]["login"] == BOT_LOGIN and MARKER not in c["body"]]
+
+
+def thumbs_up(fake: FakeGitHub, comment_id: int) -> int:
+    count: int = fake.comment(REPO, comment_id)["reactions"]["+1"]
+    return count
+
+
+def writes(fake: FakeGitHub) -> list[str]:
+    return [f"{r.method} {r.path}" for r in fake.requests if r.is_write]
+
+
+class Scene:
+    """One request, triaged, and people commenting on it."""
+
+    def __init__(self, fake: FakeGitHub, bot: RunningBot, number: int) -> None:
+        self.fake, self.bot, self.number = fake, bot, number
+
+    async def say(self, text: str, user: str, user_type: str = "User",
+                  action: str = "created") -> int:
+        comment_id = self.fake.add_comment(REPO, self.number, text, user, user_type)
+        payload = issue_comment_payload(self.fake, REPO, self.number, comment_id, action)
+        resp = await self.bot.deliver("issue_comment", payload)
+        assert resp.status == 202
+        await self.bot.settle()
+        return comment_id
+
+    @property
+    def labels(self) -> set[str]:
+        return set(self.fake.labels(REPO, self.number))
+
+    @property
+    def assignees(self) -> list[str]:
+        return self.fake.assignees(REPO, self.number)
+
+    @property
+    def status(self) -> dict[str, Any]:
+        return status_of(self.fake, self.number)
+
+    @property
+    def replies(self) -> list[str]:
+        return replies(self.fake, self.number)
+
+
+async def opened(fake: FakeGitHub, bot: RunningBot, **answers: Any) -> Scene:
+    number = fake.add_issue(REPO, title="[Event]: STAT 101 midterm", labels=["event-request"],
+                            created_at=OPENED, body=body(**answers), user="champion")
+    await bot.deliver("issues", issues_payload(fake, REPO, number, "opened"))
+    await bot.settle()
+    await bot.bot.bot_login()
+    fake.reset_log()
+    return Scene(fake, bot, number)
+
+
+def refused(scene: Scene, comment_id: int, before: dict[str, Any], labels: set[str],
+            assignees: list[str]) -> str:
+    """A refused or unreadable command: one reply, no reaction, nothing else changed."""
+    assert thumbs_up(scene.fake, comment_id) == 0
+    assert scene.status["body"] == before["body"]
+    assert scene.labels == labels and scene.assignees == assignees
+    [reply] = scene.replies
+    assert writes(scene.fake) == [f"POST /repos/{REPO}/issues/{scene.number}/comments"]
+    return reply
+
+
+# --- /approve-tier --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lead", ["lead-lee", "team-lead-tia"])
+async def test_a_lead_approves(fake_github: FakeGitHub, app_key: str, lead: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        assert "tier: pending" in scene.labels
+        comment_id = await scene.say("Looks good.\n/approve-tier\n", lead)
+        assert "tier: enhanced" in scene.labels and "tier: pending" not in scene.labels
+        assert thumbs_up(fake_github, comment_id) == 1
+        state = read_status(scene.status["body"]).state
+        assert state.approval is not None and state.approval.by == lead
+        assert f"approved by @{lead}" in scene.status["body"]
+        [reply] = scene.replies
+        assert reply.startswith(f"@champion @prof-okafor: @{lead} approved the `enhanced` tier")
+
+
+async def test_approving_twice_changes_nothing_and_posts_nothing(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        await scene.say("/approve-tier", "lead-lee")
+        before, comments = scene.status, fake_github.comments(REPO, scene.number)
+        fake_github.reset_log()
+        again = await scene.say("/approve-tier enhanced", "lead-lee")
+        assert scene.status == before
+        assert len(fake_github.comments(REPO, scene.number)) == len(comments) + 1  # theirs
+        # The one write is the acknowledgement on their comment.
+        assert writes(fake_github) == [f"POST /repos/{REPO}/issues/comments/{again}/reactions"]
+
+
+async def test_approve_refused_to_a_non_lead(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/approve-tier premium", "maint")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert reply == ("@maint, `/approve-tier premium` can be run by the team leads "
+                         "(@lead-lee or members of `jupyter-community/leads`); nothing was "
+                         "changed.")
+
+
+async def test_approve_an_unknown_tier_is_refused_with_the_list(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/approve-tier platinum", "lead-lee")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "`platinum` is not a support tier" in reply
+        assert "`standard`, `enhanced`, `premium`" in reply
+
+
+# --- /decline-tier --------------------------------------------------------------------------
+
+async def test_decline(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot, tier=option("tier", "premium"))
+        comment_id = await scene.say("/decline-tier no budget left this term", "lead-lee")
+        assert "tier: standard" in scene.labels and "tier: pending" not in scene.labels
+        assert thumbs_up(fake_github, comment_id) == 1
+        assert "declined by @lead-lee: no budget left this term" in scene.status["body"]
+        [reply] = scene.replies
+        assert "goes on at the `standard` tier. Reason: no budget left this term" in reply
+
+
+async def test_decline_refused_and_nothing_to_decline(fake_github: FakeGitHub,
+                                                      app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/decline-tier", "prof-okafor")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "can be run by the team leads" in reply
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        free = await opened(fake_github, bot, tier=option("tier", "standard"))
+        before = free.status
+        comment_id = await free.say("/decline-tier", "lead-lee")
+        [reply] = free.replies
+        assert "nothing to decline" in reply and free.status == before
+
+
+# --- /assign and /unassign ------------------------------------------------------------------
+
+async def test_assign_by_a_writer(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        engineers = scene.assignees
+        comment_id = await scene.say("/assign @carol dan", "maint")
+        assert scene.assignees == [*engineers, "carol", "dan"]
+        assert thumbs_up(fake_github, comment_id) == 1
+        assert scene.replies == []
+        assert "@carol" in scene.status["body"] and "@dan" in scene.status["body"]
+        # Permission is asked once, and then only when no known role allows the command.
+        assert len(fake_github.calls("GET", "/collaborators/maint/permission")) == 1
+
+
+async def test_assign_refused_and_bad_logins(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/assign @carol", "reader")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert reply.startswith("@reader, `/assign @carol` can be run by the team leads")
+        assert "the engineers assigned to this issue (@" in reply
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/assign @carol @not_a_login!", "lead-lee")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "is not a GitHub login. Usage: `/assign [@login ...]`" in reply
+
+
+async def test_an_assigned_engineer_unassigns_themselves(fake_github: FakeGitHub,
+                                                         app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        first, second = scene.assignees
+        comment_id = await scene.say("Swapping with carol.\n/unassign\n/assign @carol", first)
+        assert scene.assignees == [second, "carol"]
+        assert thumbs_up(fake_github, comment_id) == 1
+        assert len(fake_github.calls("PATCH", f"/issues/{scene.number}")) == 1
+        # A later edit of the request does not put the rotation's engineer back.
+        fake_github.edit_issue(REPO, scene.number, body=body(attendees="200"))
+        await bot.deliver("issues", issues_payload(fake_github, REPO, scene.number, "edited"))
+        await bot.settle()
+        assert scene.assignees == [second, "carol"]
+
+
+async def test_unassign_refused_and_bad_logins(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say(f"/unassign @{assignees[0]}", "champion")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "can be run by the team leads" in reply
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/unassign @@", assignees[0])
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "Usage: `/unassign [@login ...]`" in reply
+
+
+# --- /reschedule ----------------------------------------------------------------------------
+
+async def test_reschedule_by_the_champion_keeps_ticks(fake_github: FakeGitHub,
+                                                      app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        status = scene.status
+        ticked = status["body"].replace("- [ ] Check cloud quotas", "- [x] Check cloud quotas")
+        assert ticked != status["body"]
+        fake_github._comments[status["id"]].body = ticked
+        comment_id = await scene.say("/reschedule 2027-03-23 13:00 to 16:15", "champion")
+        after = scene.status
+        assert after["id"] == status["id"]
+        assert "2027-03-23 18:00 UTC" in after["body"]
+        assert "- [x] Check cloud quotas" in after["body"]
+        assert thumbs_up(fake_github, comment_id) == 1 and scene.replies == []
+        state = read_status(after["body"]).state
+        assert state.reschedule is not None and state.reschedule.by == "champion"
+        assert state.rotation_start == "2027-03-23T18:00:00Z"
+        assert scene.assignees == list(state.rotation)
+
+
+async def test_reschedule_refused_and_unreadable(fake_github: FakeGitHub,
+                                                 app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/reschedule 2027-03-23 13:00", "reader")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "the issue's author (@champion)" in reply
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/reschedule sometime in spring", "champion")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert '"sometime in spring"' in reply
+        assert "Usage: `/reschedule START [END]`" in reply
+
+
+# --- /cancel --------------------------------------------------------------------------------
+
+async def test_cancel_by_the_community_rep(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = await scene.say("The exam moved online.\n\n/cancel", "prof-okafor")
+        issue = fake_github.issue(REPO, scene.number)
+        assert (issue["state"], issue["state_reason"]) == ("closed", "not_planned")
+        assert "cancelled" in scene.labels
+        assert "Cancelled** by @prof-okafor" in scene.status["body"]
+        assert thumbs_up(fake_github, comment_id) == 1
+        # Closed now: further commands are not answered.
+        fake_github.reset_log()
+        await scene.say("/help", "prof-okafor")
+        assert writes(fake_github) == []
+
+
+async def test_cancel_refused_and_with_arguments(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/cancel", "stranger")
+        refused(scene, comment_id, before, labels, assignees)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/cancel the pre-warm only", "champion")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "takes nothing after the command" in reply
+        assert fake_github.issue(REPO, scene.number)["state"] == "open"
+
+
+# --- /checklist -----------------------------------------------------------------------------
+
+async def test_checklist_repairs_a_deleted_status_comment(fake_github: FakeGitHub,
+                                                          app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        old = scene.status
+        issue = fake_github._seeded_issue(fake_github.repo(REPO), scene.number)
+        issue.comment_ids.remove(old["id"])
+        comment_id = await scene.say("/checklist", "maint")
+        new = scene.status
+        # The text is the same; the state it held (labels the bot added) went with it.
+        assert new["id"] != old["id"]
+        assert new["body"].split(STATE)[0] == old["body"].split(STATE)[0]
+        assert thumbs_up(fake_github, comment_id) == 1
+
+
+async def test_checklist_refused(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/checklist", "champion")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "collaborators with write access to this repository or the team leads" in reply
+
+
+# --- /prewarm -------------------------------------------------------------------------------
+
+def prewarm_config() -> Config:
+    return replace(CONFIG, prewarm=PrewarmConfig(repository=OPS, max_nodes=20))
+
+
+async def test_prewarm_not_configured(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/prewarm", scene.assignees[0])
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "pre-warming is not configured" in reply
+        assert fake_github.dispatches == []
+
+
+async def test_prewarm_dispatches(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=prewarm_config()) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = await scene.say("/prewarm 6", "maint")
+        [dispatch] = fake_github.dispatches
+        assert dispatch.repo.lower() == OPS
+        assert dict(dispatch.inputs) == {"cluster": "midwest", "hub": "stat101",
+                                         "replicas": "6"}
+        assert thumbs_up(fake_github, comment_id) == 1
+        state = read_status(scene.status["body"]).state
+        assert [(d.kind, d.ok) for d in state.dispatches] == [("prewarm", True)]
+
+
+async def test_prewarm_refused_and_too_many_nodes(fake_github: FakeGitHub,
+                                                  app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=prewarm_config()) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/prewarm", "champion")
+        refused(scene, comment_id, before, labels, assignees)
+    async with running_bot(fake_github, app_key, config=prewarm_config()) as bot:
+        scene = await opened(fake_github, bot)
+        before, labels, assignees = scene.status, scene.labels, scene.assignees
+        comment_id = await scene.say("/prewarm 999", "lead-lee")
+        reply = refused(scene, comment_id, before, labels, assignees)
+        assert "NODES must be a whole number from 0 to 20" in reply
+    assert fake_github.dispatches == []
+
+
+# --- /help ----------------------------------------------------------------------------------
+
+async def test_help_lists_only_what_this_person_may_use(fake_github: FakeGitHub,
+                                                        app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = await scene.say("/help", "champion")
+        [reply] = scene.replies
+        assert "`/reschedule START [END]`" in reply and "`/cancel`" in reply
+        assert "/approve-tier" not in reply and "/checklist" not in reply
+        assert CONFIG.policy_url in reply
+        assert thumbs_up(fake_github, comment_id) == 1
+
+
+# --- what is never a command ----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "user", "user_type", "action"),
+    [
+        ("/cancel", "other-bot[bot]", "Bot", "created"),
+        ("/cancel", "dependabot", "Bot", "created"),
+        ("/cancel", BOT_LOGIN, "Bot", "created"),
+        ("> /cancel\n\nquoting the template", "champion", "User", "created"),
+        ("```\n/cancel\n```", "champion", "User", "created"),
+        ("<!--\n/cancel\n-->", "champion", "User", "created"),
+        ("/cancel", "champion", "User", "edited"),
+        ("/cancel", "champion", "User", "deleted"),
+        ("see /home/champion/notes", "champion", "User", "created"),
+    ],
+)
+async def test_ignored(fake_github: FakeGitHub, app_key: str, text: str, user: str,
+                       user_type: str, action: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        await scene.say(text, user, user_type, action)
+        assert fake_github.requests == []  # not even a read
+        assert fake_github.issue(REPO, scene.number)["state"] == "open"
+
+
+async def test_a_comment_on_an_issue_that_is_not_a_request_is_ignored(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        number = fake_github.add_issue(REPO, title="Bug: the hub is slow", body="It is slow.",
+                                       created_at=OPENED)
+        await bot.bot.bot_login()
+        scene = Scene(fake_github, bot, number)
+        fake_github.reset_log()
+        await scene.say("/help\n/cancel", "lead-lee")
+        assert writes(fake_github) == []
+        assert fake_github.issue(REPO, number)["state"] == "open"
+
+
+async def test_several_commands_one_reply_one_patch(fake_github: FakeGitHub,
+                                                    app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = await scene.say("/approve-tier\n/assign @carol\n/checklist\n/help",
+                                     "lead-lee")
+        assert "tier: enhanced" in scene.labels and "carol" in scene.assignees
+        [reply] = scene.replies
+        assert "approved the `enhanced` tier" in reply and "| command |" in reply
+        assert thumbs_up(fake_github, comment_id) == 1
+        assert len(fake_github.calls("PATCH", f"/issues/{scene.number}")) == 1
+        metrics = (await (await bot.session.get(bot.server.make_url("/metrics"))).text())
+        assert 'bot_commands_total{command="approve-tier",outcome="ok"} 1.0' in metrics
+
+
+async def test_dry_run_writes_nothing_and_logs_what_it_would(fake_github: FakeGitHub,
+                                                            app_key: str) -> None:
+    seed(fake_github)
+    number = fake_github.add_issue(REPO, title="[Event]: STAT 101 midterm",
+                                   labels=["event-request"], created_at=OPENED, body=body(),
+                                   user="champion")
+    async with running_bot(fake_github, app_key, config=CONFIG, dry_run=True) as bot:
+        scene = Scene(fake_github, bot, number)
+        fake_github.reset_log()
+        comment_id = await scene.say("/approve-tier", "lead-lee")
+        assert writes(fake_github) == []
+        would = [(w.method, w.path) for w in bot.bot.dry_run_client.writes]
+        assert ("POST", f"/repos/{REPO}/issues/comments/{comment_id}/reactions") in would
+        assert ("PATCH", f"/repos/{REPO}/issues/{number}") in would
+        [patch] = [w.data for w in bot.bot.dry_run_client.writes if w.method == "PATCH"]
+        assert "tier: enhanced" in patch["labels"]
+
+
+async def test_an_issue_closed_since_the_comment_stays_silent(fake_github: FakeGitHub,
+                                                              app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = fake_github.add_comment(REPO, scene.number, "/cancel", "champion")
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        fake_github.edit_issue(REPO, scene.number, state="closed")
+        fake_github.reset_log()
+        await bot.deliver("issue_comment", payload)
+        await bot.settle()
+        assert not any(r.path.endswith("/comments") and r.method == "POST"
+                       for r in fake_github.requests)
+        assert thumbs_up(fake_github, comment_id) == 0
+        assert "cancelled" not in scene.labels
+
+
+async def test_a_permission_github_will_not_tell_is_a_role_not_held() -> None:
+    from bot.commanding import _looked_up
+    from bot.commands import Role
+    from bot.github import DryRunClient, GitHubError
+    from bot.model import RepoRef
+
+    class Forbidden(DryRunClient):
+        async def get(self, url: str, params: Any = None) -> Any:
+            raise GitHubError(403, "Resource not accessible by integration")
+
+    roles = await _looked_up(Forbidden(), RepoRef("o", "r", 1), "someone",
+                             frozenset({Role.WRITER, Role.TEAM_LEAD}), CONFIG)
+    assert roles == set()
+
+    class Down(DryRunClient):
+        async def get(self, url: str, params: Any = None) -> Any:
+            raise GitHubError(502, "Server Error")
+
+    with pytest.raises(GitHubError):  # a failure is not a refusal: the delivery fails
+        await _looked_up(Down(), RepoRef("o", "r", 1), "someone",
+                         frozenset({Role.WRITER}), CONFIG)

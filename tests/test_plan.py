@@ -1,0 +1,136 @@
+"""plan(): labels, tier states, rotation and the diff against the issue (pure, no network)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from bot.config import load_config
+from bot.forms import load_form, render_form_body
+from bot.model import IssueSnapshot, RepoRef
+from bot.plan import plan
+from bot.status import Approval, Decline, Reschedule, StatusState, read_status
+
+CONFIG = load_config("config.yaml")
+FORM = load_form(CONFIG.form_path)
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+def body(**answers: Any) -> str:
+    base: dict[str, Any] = {
+        "hub_url": "hub.example.org", "event_name": "Final exam",
+        "event_type": "Exam or graded assessment", "start": "2027-02-01 09:00",
+        "end": "2027-02-01 12:00", "timezone": "UTC", "attendees": "40",
+        "memory_per_user": None, "tier": "premium", "community_rep": "@rep", "details": None,
+    }
+    base.update(answers)
+    field = FORM.field("tier")
+    assert field is not None
+    base["tier"] = next((o for o in field.options if o.startswith(base["tier"])), base["tier"])
+    return render_form_body(FORM, base)
+
+
+def issue(labels: tuple[str, ...] = ("event-request",), assignees: tuple[str, ...] = (),
+          **answers: Any) -> IssueSnapshot:
+    return IssueSnapshot(repo=RepoRef("o", "r", 1), number=5, title="Request",
+                         body=body(**answers), author="champ", labels=labels,
+                         assignees=assignees, state="open", created_at=NOW)
+
+
+def status_with(state: StatusState, i: IssueSnapshot) -> Any:
+    """The status comment the bot would have posted, carrying STATE."""
+    triage, _ = plan(i, None, CONFIG, FORM, NOW)
+    from bot.status import MARKER, state_block
+
+    assert triage.comment is not None
+    text = triage.comment.split("<!-- event-support-bot:state")[0] + state_block(state)
+    assert MARKER in text
+    return read_status(text, 99)
+
+
+@pytest.mark.parametrize(
+    ("tier", "state", "label", "pending"),
+    [
+        ("standard", StatusState(), "tier: standard", False),
+        ("premium", StatusState(), "tier: pending", True),
+        ("premium", StatusState(approval=Approval("premium", "lead-lee", "2026-11-24", "premium")),
+         "tier: premium", False),
+        # A lead may approve another tier than the one asked for.
+        ("premium", StatusState(approval=Approval("enhanced", "lead-lee", "2026-11-24",
+                                                  "premium")), "tier: enhanced", False),
+        # The champion asked for another tier after the approval: pending again.
+        ("premium", StatusState(approval=Approval("enhanced", "lead-lee", "2026-11-24",
+                                                  "enhanced")), "tier: pending", True),
+        ("premium", StatusState(decline=Decline("lead-lee", "2026-11-24", "budget", "premium")),
+         "tier: standard", False),
+    ],
+)
+def test_tier_states(tier: str, state: StatusState, label: str, pending: bool) -> None:
+    i = issue(tier=tier)
+    status = status_with(state, i) if state != StatusState() else None
+    triage, desired = plan(i, status, CONFIG, FORM, NOW)
+    assert label in triage.labels
+    assert ("@lead-lee" in (triage.comment or "").split("cc ")[-1]) == pending
+
+
+def test_a_new_request_gets_everything_in_one_plan() -> None:
+    triage, desired = plan(issue(), None, CONFIG, FORM, NOW)
+    assert desired.labels_add == {"type: exam", "tier: pending"}
+    assert len(desired.assignees_add) == 2  # exams get two engineers
+    assert desired.status_body is not None and desired.replies == ()
+
+
+def test_nothing_changes_when_nothing_changed() -> None:
+    i = issue()
+    triage, desired = plan(i, None, CONFIG, FORM, NOW)
+    applied = replace(i, labels=(*i.labels, *sorted(desired.labels_add)),
+                      assignees=desired.assignees_add)
+    status = read_status(triage.comment or "", 99)
+    _, again = plan(applied, status, CONFIG, FORM, NOW)
+    assert again == type(again)()
+
+
+def test_only_labels_the_bot_added_are_removed() -> None:
+    i = issue()
+    triage, desired = plan(i, None, CONFIG, FORM, NOW)
+    status = read_status(triage.comment or "", 99)
+    # A person adds short-notice; the champion makes the form invalid, then fixes it.
+    labelled = replace(i, labels=(*i.labels, *desired.labels_add, "short-notice", "urgent"),
+                       assignees=desired.assignees_add)
+    broken = replace(labelled, body=body(attendees="TBD"))
+    t2, d2 = plan(broken, status, CONFIG, FORM, NOW)
+    assert d2.labels_add == {"needs-info"}
+    assert d2.labels_remove == frozenset()
+    status2 = read_status(t2.comment or "", 99)
+    fixed = replace(labelled, labels=(*labelled.labels, "needs-info"))
+    _, d3 = plan(fixed, status2, CONFIG, FORM, NOW)
+    assert d3.labels_remove == {"needs-info"}  # the bot's own, and only that
+
+
+def test_reschedule_moves_the_rotation_and_keeps_people_assignments() -> None:
+    i = issue(event_type="Workshop, tutorial or class")
+    triage, desired = plan(i, None, CONFIG, FORM, NOW)
+    first = desired.assignees_add
+    assert len(first) == 1
+    applied = replace(i, labels=(*i.labels, *desired.labels_add),
+                      assignees=(*first, "helper-person"))
+    state = replace(triage.state, reschedule=Reschedule(
+        "2027-03-15 09:00", "2027-03-15 12:00", "champ", "2026-11-24", "2027-02-01 09:00",
+        "2027-02-01 12:00"))
+    status = status_with(state, applied)
+    t2, d2 = plan(applied, status, CONFIG, FORM, NOW)
+    assert t2.request is not None and t2.request.start is not None
+    assert t2.request.start.month == 3
+    assert "helper-person" not in d2.assignees_remove
+    if t2.pick and t2.pick.engineers != first:
+        assert set(d2.assignees_remove) == set(first)
+
+
+def test_a_non_event_issue_plans_nothing() -> None:
+    i = IssueSnapshot(repo=RepoRef("o", "r"), number=1, title="Bug", body="It broke",
+                      author="x", labels=(), assignees=(), state="open", created_at=NOW)
+    triage, desired = plan(i, None, CONFIG, FORM, NOW)
+    assert not triage.is_event_request and desired == type(desired)()

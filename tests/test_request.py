@@ -1,0 +1,152 @@
+"""Fields -> EventRequest: validation tied to form ids, and classification."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from bot.config import load_config
+from bot.forms import load_form, render_form_body
+from bot.model import IssueSnapshot, RepoRef
+from bot.request import classify, read_attendees, read_hub, read_rep, read_request, read_tier
+
+CONFIG = load_config("config.yaml")
+FORM = load_form(CONFIG.form_path)
+OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+def issue(title: str = "Event request", **answers: Any) -> IssueSnapshot:
+    base: dict[str, Any] = {
+        "hub_url": "hub.example.org", "event_name": "Spring workshop",
+        "event_type": "Workshop, tutorial or class", "start": "2027-02-01 09:00",
+        "end": "2027-02-01 12:00", "timezone": "Europe/Berlin", "attendees": "40",
+        "memory_per_user": None, "tier": "standard", "community_rep": None, "details": None,
+    }
+    base.update(answers)
+    tier = base["tier"]
+    if tier is not None:
+        field = FORM.field("tier")
+        assert field is not None
+        base["tier"] = next((o for o in field.options if o.startswith(tier)), tier)
+    return IssueSnapshot(repo=RepoRef("o", "r"), number=1, title=title,
+                         body=render_form_body(FORM, base), author="champ", labels=(),
+                         assignees=(), state="open", created_at=OPENED)
+
+
+@pytest.mark.parametrize(
+    ("raw", "host", "ok"),
+    [
+        ("hub.example.org", "hub.example.org", True),
+        ("https://Hub.Example.org/", "hub.example.org", True),
+        ("https://hub.example.org:8443/hub/login", "hub.example.org", True),
+        ("not a url!!", None, False),
+        ("localhost", None, False),
+        ("ftp://hub.example.org", None, False),
+        ("http://", None, False),
+        ("https://exa mple.org", None, False),
+    ],
+)
+def test_hub(raw: str, host: str | None, ok: bool) -> None:
+    got, _, error = read_hub(raw)
+    assert got == host
+    assert (error is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("120", 120), ("1,200", 1200), ("~50", 50), ("30 students", 30), (" 7 ", 7),
+     ("TBD", None), ("about 30?", None), ("0", None), ("-5", None), ("3.5", None),
+     ("99999999", None), ("thirty", None)],
+)
+def test_attendees(raw: str, value: int | None) -> None:
+    got, error = read_attendees(raw, 5000)
+    assert got == value
+    assert (error is None) == (value is not None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "tier"),
+    [("standard — free", "standard"), ("Premium — $1500", "premium"), ("ENHANCED", "enhanced"),
+     ("gold", None), ("standardish", None)],
+)
+def test_tier_by_prefix(raw: str, tier: str | None) -> None:
+    assert read_tier(raw, CONFIG)[0] == tier
+
+
+@pytest.mark.parametrize(
+    ("dropdown", "name", "title", "details", "expected"),
+    [
+        ("Exam or graded assessment", None, "", None, ("exam", "form")),
+        ("Workshop, tutorial or class", "Midterm", "", None, ("workshop", "form")),
+        ("Other (tell us more in the details below)", "STAT 101 midterm", "", None,
+         ("exam", "keywords")),
+        (None, None, "Hackathon weekend", None, ("workshop", "keywords")),
+        ("Other (tell us more in the details below)", None, "", "A product demo", 
+         ("demo", "keywords")),
+        ("Other (tell us more in the details below)", "Community call", "", None,
+         ("other", "form")),
+        (None, None, "Something", None, ("other", "default")),
+        (None, "The finals", "", None, ("exam", "keywords")),
+        (None, "Examination of latest results", "", None, ("other", "default")),
+    ],
+)
+def test_classify(dropdown: str | None, name: str | None, title: str, details: str | None,
+                  expected: tuple[str, str]) -> None:
+    assert classify(dropdown, name, title, details, CONFIG) == expected
+
+
+@pytest.mark.parametrize(("raw", "login"), [("@octocat", "octocat"), ("octo-cat", "octo-cat"),
+                                            ("https://github.com/octocat", "octocat"),
+                                            ("@bad_login!", None)])
+def test_rep(raw: str, login: str | None) -> None:
+    assert read_rep(raw)[0] == login
+
+
+def errors_of(i: IssueSnapshot) -> dict[str | None, str]:
+    return {e.field: e.message for e in read_request(i, FORM, CONFIG).errors}
+
+
+@pytest.mark.parametrize(
+    ("answers", "field", "fragment"),
+    [
+        ({"hub_url": None}, "hub_url", "required"),
+        ({"start": None}, "start", "required"),
+        ({"end": "2027-02-01 08:00"}, "end", "before the start"),
+        ({"start": "2026-11-01 09:00", "end": "2026-11-01 10:00"}, "start", "in the past"),
+        ({"attendees": "TBD"}, "attendees", "TBD"),
+        ({"tier": "gold"}, "tier", "gold"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "Mars/Olympus"),
+        ({"start": "03/04/2027 09:00", "end": "03/04/2027 10:00"}, "start", "03/04/2027"),
+        ({"memory_per_user": "lots"}, "memory_per_user", "lots"),
+        ({"start": "2027-02-01 09:00", "end": "2027-04-01 09:00"}, "end", "31 days"),
+        ({"community_rep": "not a handle!"}, "community_rep", "not a handle"),
+    ],
+)
+def test_each_problem_is_tied_to_its_field(answers: dict[str, Any], field: str,
+                                           fragment: str) -> None:
+    errors = errors_of(issue(**answers))
+    assert field in errors, errors
+    assert fragment in errors[field]
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    errors = errors_of(issue(hub_url="nope!", attendees="lots", tier="gold", start=None))
+    assert {"hub_url", "attendees", "tier", "start"} <= set(errors)
+
+
+def test_a_valid_request_reads_fully() -> None:
+    req = read_request(issue(memory_per_user="4 GB", community_rep="@prof"), FORM, CONFIG)
+    assert req.errors == ()
+    assert req.start == datetime(2027, 2, 1, 8, 0, tzinfo=timezone.utc)  # 09:00 CET
+    assert req.end == datetime(2027, 2, 1, 11, 0, tzinfo=timezone.utc)
+    assert req.zone is not None and req.zone.label == "Europe/Berlin"
+    assert (req.attendees, req.memory_per_user_gib, req.community_rep) == (40, 4.0, "prof")
+    assert req.event_type == "workshop" and req.tier == "standard"
+    assert not req.short_notice
+
+
+def test_short_notice_is_measured_from_when_the_issue_was_opened() -> None:
+    req = read_request(issue(start="2026-12-01 09:00", end="2026-12-01 10:00"), FORM, CONFIG)
+    assert req.short_notice and req.errors == ()
