@@ -1,1 +1,2 @@
-"""The event-support bot: a GitHub App that runs the support around events on managed JupyterHubs."""
+"""The event-support bot: a GitHub App that runs the support around events on managed
+JupyterHubs."""

@@ -228,7 +228,8 @@ DEFAULT_EVENT_TYPES: dict[str, dict[str, Any]] = {
     },
     "workshop": {
         "engineers": 1,
-        "keywords": ["workshop", "tutorial", "training", "bootcamp", "course", "hackathon", "class"],
+        "keywords": ["workshop", "tutorial", "training", "bootcamp", "course", "hackathon",
+                     "class"],
     },
     "demo": {
         "engineers": 1,
@@ -365,7 +366,8 @@ def _list(value: Any, where: str, problems: _Problems) -> list[Any]:
     return value
 
 
-def _number(value: Any, where: str, problems: _Problems, default: float, minimum: float = 0) -> float:
+def _number(value: Any, where: str, problems: _Problems, default: float,
+            minimum: float = 0) -> float:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -83,7 +83,7 @@ def test_tier_by_prefix(raw: str, tier: str | None) -> None:
         ("Other (tell us more in the details below)", "STAT 101 midterm", "", None,
          ("exam", "keywords")),
         (None, None, "Hackathon weekend", None, ("workshop", "keywords")),
-        ("Other (tell us more in the details below)", None, "", "A product demo", 
+        ("Other (tell us more in the details below)", None, "", "A product demo",
          ("demo", "keywords")),
         ("Other (tell us more in the details below)", "Community call", "", None,
          ("other", "form")),
