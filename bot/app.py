@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from .apply import IssueClient, PlanHook, SyncResult, sync_request
+from .commanding import on_issue_comment
 from .config import Config
+from .dashboard import add_views
 from .forms import FormTemplate
 from .github import DryRunClient, GitHubApp
 from .index import RequestIndex, entry_from
-from .logs import issue_context
+from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
+from .logs import delivery_context, issue_context
 from .metrics import Metrics
 from .model import RepoRef
+from .repo_config import RepoConfigs
+from .scheduler import Agenda, Scheduler, note_sync
 from .server import Delivery, DeliveryQueue, webhook_route
 
 log = logging.getLogger("bot.app")
 
 TRIAGE_ACTIONS = frozenset({"opened", "edited", "reopened", "closed"})
+MAX_COMMAND_ATTEMPTS = 5  # a command delivery that fails this often is given up, loudly
+MAX_UNFINISHED = 10_000
 
 
 def utc_now() -> datetime:
@@ -66,7 +74,28 @@ class EventBot:
         self._bot_login: str | None = None
         self.dry_run_client = DryRunClient()
         self.failures: dict[tuple[str, int], str] = {}  # issue -> last error, until it syncs
+        # Command deliveries whose handling failed, with their attempts so far: a sync
+        # cannot redo a command, so reconciliation runs these again (MAX_COMMAND_ATTEMPTS).
+        self.unfinished: dict[str, tuple[Delivery, int]] = {}
         self.index = RequestIndex()
+        self.repo_configs = RepoConfigs(settings.config)  # .github/event-bot.yml per repo
+        self.agenda = Agenda()  # when each request next needs the scheduler
+        self._issue_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
+            weakref.WeakValueDictionary())
+
+    def issue_lock(self, repo: str, number: int) -> asyncio.Lock:
+        """One sync of an issue at a time, whatever started it (webhook, tick, reconciliation)."""
+        key = (repo.lower(), number)
+        lock = self._issue_locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._issue_locks[key] = lock
+        return lock
+
+    @property
+    def pending(self) -> int:
+        """Work that failed and waits for reconciliation: requests, and commands to run."""
+        return len(self.failures) + len(self.unfinished)
 
     @property
     def config(self) -> Config:
@@ -84,31 +113,49 @@ class EventBot:
             return self.dry_run_client
         return await self.github.installation(installation_id)
 
+    async def config_for(self, client: object, repo: str) -> Config:
+        """The config for ``repo``: its ``.github/event-bot.yml`` over the deployment's."""
+        return (await self.repo_configs.load(client, repo)).config
+
+    async def sync_labels(self, installation_id: int | None = None,
+                          repos: list[str] | None = None) -> list[LabelSyncResult]:
+        """Create or update the bot's labels (one installation, or all of them)."""
+        if self.github is None or self.settings.dry_run:
+            return []
+        return await sync_app_labels(self.github, self.config_for, installation_id, repos)
+
     async def sync(self, repo: RepoRef, number: int, issue_json: Any = None,
                    hook: PlanHook | None = None) -> SyncResult:
         client = await self.client_for(repo.installation_id)
         key = (repo.full_name.lower(), number)
         with issue_context(repo.full_name, number):
+            # A broken override falls back to the deployment's config, said once on the issue.
+            loaded = await self.repo_configs.load(client, repo.full_name)
+            hook = self.repo_configs.hook(repo.full_name, loaded, hook)
             try:
-                result = await sync_request(
-                    client, repo, number, self.config, self.settings.form, self.clock(),
-                    bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
-                    read_comments=not self.settings.dry_run,
-                )
+                async with self.issue_lock(repo.full_name, number):
+                    result = await sync_request(
+                        client, repo, number, loaded.config, self.settings.form, self.clock(),
+                        bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
+                        read_comments=not self.settings.dry_run,
+                    )
             except Exception as e:
                 self.failures[key] = type(e).__name__
-                self.metrics.pending_work.set(len(self.failures))
+                self.metrics.pending_work.set(self.pending)
+                self.agenda.failed(repo, number, self.clock(),
+                                   timedelta(seconds=self.config.scheduler.reconcile_seconds))
                 raise
             self.failures.pop(key, None)
-            self.metrics.pending_work.set(len(self.failures))
-            self._remember(result)
+            self.metrics.pending_work.set(self.pending)
+            self.remember(result)
             return result
 
-    def _remember(self, result: SyncResult) -> None:
+    def remember(self, result: SyncResult) -> None:
         """Keep the index (dashboard, calendar, scheduler) in step with what was planned."""
         issue = result.issue
         if issue is None:
             return
+        note_sync(self, result)
         if result.triage is None or issue.state != "open":
             self.index.drop(issue.repo.full_name, issue.number)
             return
@@ -121,8 +168,39 @@ class EventBot:
         payload = delivery.payload
         if delivery.event == "issues":
             await self._on_issue(delivery.action, payload)
+        elif delivery.event == "issue_comment":
+            await self._on_comment(delivery)
         elif delivery.event in ("installation", "installation_repositories"):
             await self._on_installation(delivery.action, payload)
+
+    async def _on_comment(self, delivery: Delivery) -> None:
+        """Commands; one that fails is kept, since only running it again can redo it."""
+        try:
+            await on_issue_comment(self, delivery.action, delivery.payload)
+        except Exception:
+            _, attempts = self.unfinished.pop(delivery.id, (delivery, 0))
+            if attempts + 1 < MAX_COMMAND_ATTEMPTS and len(self.unfinished) < MAX_UNFINISHED:
+                self.unfinished[delivery.id] = (delivery, attempts + 1)
+            else:
+                log.error("giving up on the commands of delivery %s after %d attempt(s)",
+                          delivery.id, attempts + 1)
+            self.metrics.pending_work.set(self.pending)
+            raise
+        if self.unfinished.pop(delivery.id, None) is not None:
+            self.metrics.pending_work.set(self.pending)
+
+    async def retry_unfinished(self) -> int:
+        """Run the failed command deliveries again; returns how many went through."""
+        done = 0
+        for delivery, _ in list(self.unfinished.values()):
+            with delivery_context(delivery.id, delivery.issue_key):
+                try:
+                    await self._on_comment(delivery)
+                except Exception:
+                    log.exception("running the commands of %s again failed", delivery.id)
+                    continue
+            done += 1
+        return done
 
     async def _on_issue(self, action: str, payload: dict[str, Any]) -> None:
         repo = repo_from_payload(payload)
@@ -146,6 +224,8 @@ class EventBot:
         if not isinstance(inst, dict) or not isinstance(inst.get("id"), int):
             return
         if action in ("created", "added", "new_permissions_accepted", "unsuspend"):
+            # Labels first, so the requests reconciled next get them in their colours.
+            await self.sync_labels(inst["id"], repos_in_payload(payload))
             await self.reconcile_installation(inst["id"])
 
     async def reconcile_installation(self, installation_id: int) -> int:
@@ -178,6 +258,8 @@ class EventBot:
     async def reconcile_all(self) -> int:
         if self.github is None or self.settings.dry_run:
             return 0
+        # Commands first: the syncs below then see the state they left.
+        await self.retry_unfinished()
         total = 0
         for inst in await self.github.installations():
             if isinstance(inst, dict) and isinstance(inst.get("id"), int):
@@ -194,7 +276,7 @@ async def _healthz(request: web.Request) -> web.Response:
         "in_flight": queue.in_flight,
         "processed": queue.processed,
         "failed_deliveries": queue.failed,
-        "pending_reconciliation": len(bot.failures),
+        "pending_reconciliation": bot.pending,
         "dry_run": bot.settings.dry_run,
     })
 
@@ -219,13 +301,22 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
         github = github_factory(session) if github_factory else None
         bot = EventBot(settings, github, metrics, clock)
         app["bot"] = bot
+        metrics.track_github(lambda: github.stats if github is not None else None)
         queue = DeliveryQueue(bot.handle, metrics, maxsize=settings.config.server.queue_size,
                               workers=settings.config.server.workers)
         app["queue"] = queue
         app["webhook"] = webhook_route(queue, settings.webhook_secret, metrics)
         queue.start()
         if github is not None and not settings.dry_run:
-            app["reconcile_task"] = asyncio.create_task(_reconcile_on_start(bot))
+            app["labels_task"] = asyncio.create_task(bot.sync_labels(), name="labels")
+            if settings.scheduler:
+                # Reconciles at once, then ticks; a background task, so /healthz answers.
+                scheduler = Scheduler(bot)
+                app["scheduler"] = scheduler
+                app["reconcile_task"] = asyncio.create_task(scheduler.run(), name="scheduler")
+            else:
+                # Without the scheduler (a `clock` process runs it), still catch up once.
+                app["reconcile_task"] = asyncio.create_task(_reconcile_on_start(bot))
 
     async def on_shutdown(app: web.Application) -> None:
         queue: DeliveryQueue = app["queue"]
@@ -234,10 +325,11 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
             log.warning("shutting down with %d deliveries unfinished; reconciliation on the "
                         "next start picks them up", queue.depth + queue.in_flight)
         await queue.stop()
-        task = app.get("reconcile_task")
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        for name in ("reconcile_task", "labels_task"):
+            task = app.get(name)
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def on_cleanup(app: web.Application) -> None:
         await app["session"].close()
@@ -253,6 +345,7 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
+    add_views(app, settings.dashboard_token)  # GET / and GET /events.ics
     return app
 
 

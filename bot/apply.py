@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from .config import Config
 from .forms import FormTemplate
+from . import outbox
 from .model import (
+    Comment,
     Desired,
     IssueSnapshot,
     RepoRef,
@@ -50,17 +52,21 @@ class SyncResult:
     desired: Desired | None
     writes: int
     status: StatusComment | None = None
+    config: Config | None = None  # the config planned with (a repository's own, maybe)
 
 
 # A hook that may change the plan before it is applied (commands and lifecycle use it).
 PlanHook = Callable[[IssueSnapshot, StatusComment | None, Triage, Desired], Desired]
 
 
+async def _read_comments(client: IssueClient, issue: IssueSnapshot) -> list[Comment]:
+    raw = await client.issue_comments(issue.repo.full_name, issue.number)
+    return [c for c in (comment_from_json(x) for x in raw) if c is not None]
+
+
 async def read_status(client: IssueClient, issue: IssueSnapshot, bot_login: str | None
                       ) -> tuple[StatusComment | None, tuple[int, ...]]:
-    raw = await client.issue_comments(issue.repo.full_name, issue.number)
-    comments = [c for c in (comment_from_json(x) for x in raw) if c is not None]
-    return find_status(comments, bot_login)
+    return find_status(await _read_comments(client, issue), bot_login)
 
 
 async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: StatusComment | None,
@@ -119,8 +125,10 @@ async def sync_request(
         return SyncResult(issue, None, None, 0)
     status: StatusComment | None = None
     duplicates: tuple[int, ...] = ()
+    comments: list[Comment] = []
     if read_comments:
-        status, duplicates = await read_status(client, issue, bot_login)
+        comments = await _read_comments(client, issue)
+        status, duplicates = find_status(comments, bot_login)
         if status is not None and issue_json is not None:
             # The bot has acted on this issue before, so the payload may predate that
             # (a redelivery, a late second delivery): plan from the issue as it is now.
@@ -140,6 +148,9 @@ async def sync_request(
             desired = hook(issue, status_after, triage, desired)
         if desired.dispatches:  # one round per sync; a retry waits for a later one
             desired = replace(desired, dispatches=())
+    # Replies are owed in the status comment before they are posted: none is lost if the
+    # sync stops half-way, and one an earlier sync owed is posted now.
+    desired = outbox.settle(issue, status, comments, bot_login, desired)
     writes = await apply_desired(client, issue, status, desired)
     for dup in duplicates:
         # Two processes raced to post the first status comment: keep the oldest.
@@ -149,7 +160,7 @@ async def sync_request(
         writes += 1
     if writes:
         log.info("applied %d write(s) to %s#%s", writes, repo.full_name, number)
-    return SyncResult(issue, triage, desired, writes, status)
+    return SyncResult(issue, triage, desired, writes, status, config)
 
 
 def without_comment_change(desired: Desired) -> Desired:

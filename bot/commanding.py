@@ -201,7 +201,7 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
             return
         if hook.planned is not None:
             # The sync reported the request as it was before the commands; say how it is now.
-            bot._remember(hook.planned)
+            bot.remember(hook.planned)
         outcomes = [result.outcome for _, result in outcome.results]
         if outcome.prewarm is not None:
             at = next(i for i, (_, r) in enumerate(outcome.results) if r is outcome.prewarm)

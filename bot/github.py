@@ -877,9 +877,13 @@ class TokenClient(_ChannelClient):
         rng: random.Random | None = None,
         stats: GitHubStats | None = None,
         on_call: CallHook | None = None,
-        max_in_flight: int = 1,
-        longest_wait_seconds: float = 900.0,
+        max_in_flight: int | None = None,
+        longest_wait_seconds: float | None = None,
     ) -> None:
+        if max_in_flight is None:
+            max_in_flight = config.max_in_flight
+        if longest_wait_seconds is None:
+            longest_wait_seconds = config.longest_wait_seconds
         channel = _Channel(
             session=session, api_url=api_url or DEFAULT_API_URL, config=config,
             auth=_TokenAuth(token), stats=stats or GitHubStats(), clock=clock,
@@ -1002,10 +1006,13 @@ class GitHubApp:
         rng: random.Random | None = None,
         stats: GitHubStats | None = None,
         on_call: CallHook | None = None,
-        token_refresh_margin_seconds: float = 60.0,
-        max_in_flight: int = 1,
-        longest_wait_seconds: float = 900.0,
+        token_refresh_margin_seconds: float | None = None,
+        max_in_flight: int | None = None,
+        longest_wait_seconds: float | None = None,
     ) -> None:
+        # None: the value in config (github.token_refresh_margin_seconds, ...).
+        if token_refresh_margin_seconds is None:
+            token_refresh_margin_seconds = config.token_refresh_margin_seconds
         self.session = session
         self.api_url = api_url or DEFAULT_API_URL
         self.config = config
@@ -1017,8 +1024,9 @@ class GitHubApp:
         self._creds = creds
         self._rng = rng or random.Random()
         self._on_call = on_call
-        self._max_in_flight = max_in_flight
-        self._longest_wait = longest_wait_seconds
+        self._max_in_flight = config.max_in_flight if max_in_flight is None else max_in_flight
+        self._longest_wait = (config.longest_wait_seconds if longest_wait_seconds is None
+                              else longest_wait_seconds)
         self._channel = self._new_channel(_AppAuth(), "app", app=creds)
         self._installations: dict[int, InstallationClient] = {}
         self._bot_login: str | None = None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 
@@ -18,6 +20,7 @@ from .forms import FormTemplate
 from .github import AppCredentials, GitHubApp, credentials_from_env
 from .logs import setup_logging
 from .metrics import Metrics
+from .scheduler import Scheduler
 
 log = logging.getLogger("bot.serve")
 DEFAULT_API_URL = "https://api.github.com"
@@ -99,13 +102,27 @@ def serve(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int
     return 0
 
 
-async def _one_pass(config: Config, form: FormTemplate, creds: AppCredentials,
-                    env: Mapping[str, str]) -> int:
+async def _run_scheduler(config: Config, form: FormTemplate, creds: AppCredentials,
+                         env: Mapping[str, str], *, once: bool) -> int:
+    """``tick`` (once): reconcile, sweep deliveries, do what is due; ``clock``: loop."""
     async with aiohttp.ClientSession() as session:
         github = GitHubApp(session, creds, api_url(env), config.github)
         bot = EventBot(Settings(config, form, env.get("GITHUB_WEBHOOK_SECRET")), github,
                        Metrics())
-        return await bot.reconcile_all()
+        scheduler = Scheduler(bot)
+        if once:
+            return await scheduler.run_once()
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if task is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                # A platform restarting the clock sends SIGTERM: stop between passes.
+                loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            await scheduler.run()
+        except asyncio.CancelledError:
+            log.info("clock stopped")
+        return 0
 
 
 def _scheduler_setup(args: argparse.Namespace, env: Mapping[str, str]
@@ -129,7 +146,7 @@ def tick(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     setup = _scheduler_setup(args, env)
     if isinstance(setup, int):
         return setup
-    count = asyncio.run(_one_pass(*setup, env))
+    count = asyncio.run(_run_scheduler(*setup, env, once=True))
     log.info("tick: %d open request(s) brought up to date", count)
     return 0
 
@@ -139,19 +156,6 @@ def clock(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int
     setup = _scheduler_setup(args, env)
     if isinstance(setup, int):
         return setup
-    config = setup[0]
-
-    async def loop() -> None:
-        while True:
-            try:
-                count = await _one_pass(*setup, env)
-                log.info("clock: %d open request(s) brought up to date", count)
-            except Exception:
-                log.exception("clock pass failed; trying again next interval")
-            await asyncio.sleep(config.scheduler.tick_seconds)
-
-    try:
-        asyncio.run(loop())
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run_scheduler(*setup, env, once=False))
     return 0

@@ -1,0 +1,369 @@
+"""What time asks of a request: reminders, the summary, pre-warming, follow-up and closing (pure).
+
+``step(issue, triage, ticked, config, now)`` says what is due at ``now`` and
+not done yet; ``plan`` calls it on every trigger (webhook, command, tick,
+reconciliation), so whichever comes first does it. Each thing done is recorded
+in the status comment's state (``sent`` keys, ``dispatches`` records), which is
+written in the same sync, so it happens once, across restarts and late
+webhooks. ``next_due`` says when the request next needs the scheduler.
+
+Decisions:
+
+- **Reminders**: when an item falls due with its box unticked, one comment
+  mentions the assignees and names it (``reminder:ITEM``); items falling due
+  at the same time share a comment.
+- **No flood on arrival**: the first time a request is usable (key ``armed``:
+  its first triage, or when its errors are fixed, or when the bot first meets
+  it after being down or newly installed), the items already due are not
+  pinged one by one: the status comment marks them overdue and one comment
+  lists them, unless the summary is due at that moment (it lists them too) or
+  the event is over (the follow-up speaks then).
+- **Summary**: ``scheduler.summary_before_hours`` before the start, what is
+  still open (``summary``); skipped if the bot only learns of it after the
+  start.
+- **Follow-up** at the end: the debrief questions (``follow-up``, which also
+  puts the ``event: done`` label on); then, with
+  ``scheduler.close_when_after_items_ticked``, the issue is closed as completed
+  once every after-event item is ticked (``closed``; a request with no
+  after-event items is left for people to close, and one the bot closed and a
+  person reopened stays open).
+- **Pre-warming** (``prewarm.repository`` set): at ``start - lead_time_hours``,
+  unless a dispatch already succeeded since then (a ``/prewarm`` counts);
+  not after the end. **Scale-down** of a pre-warmed request at
+  ``end + scale_down_after_hours``, or at once when it is cancelled or closed.
+  A request whose end cannot be read any more (an edit broke it) keeps its
+  nodes until it is fixed, cancelled or closed: scaling a live event down is
+  worse than paying for idle nodes a little longer.
+- **Dispatch failures**: recorded, reported in one comment per episode, and
+  retried every ``DISPATCH_RETRY`` up to ``MAX_DISPATCH_ATTEMPTS`` attempts.
+  Refused inputs (see ``bot.prewarm``) are reported once and never sent.
+- Cancelled requests, closed issues and requests with errors get nothing but
+  the scale-down.
+- A reminder key names the item, not its due time: moving the event does not
+  repeat a reminder already sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from . import text
+from .checklist import ChecklistItem
+from .config import Config
+from .dates import Zone, format_local, format_utc
+from .model import IssueSnapshot, WorkflowDispatch
+from .prewarm import (
+    PREWARM,
+    SCALE_DOWN,
+    Refusal,
+    is_prewarmed,
+    parse_time,
+    prewarm_dispatch,
+    scale_down_dispatch,
+)
+from .status import DispatchRecord, StatusState
+
+if TYPE_CHECKING:
+    from .plan import Triage
+
+ARMED = "armed"
+SUMMARY = "summary"
+FOLLOW_UP = "follow-up"
+CLOSED = "closed"
+PREWARM_REFUSED = "prewarm-refused"
+SCALE_DOWN_REFUSED = "scale-down-refused"
+MAX_DISPATCH_ATTEMPTS = 3
+DISPATCH_RETRY = timedelta(minutes=5)
+
+
+def reminder_key(item_id: str) -> str:
+    return f"reminder:{item_id}"
+
+
+def failure_key(kind: str, first_failure_at: str) -> str:
+    return f"dispatch-failed:{kind}@{first_failure_at}"
+
+
+@dataclass(frozen=True)
+class LifecycleStep:
+    """What to do now, and when the request next needs the scheduler once it is done."""
+
+    sent: tuple[str, ...] = ()  # keys to add to the state's ``sent``
+    replies: tuple[str, ...] = ()
+    dispatches: tuple[WorkflowDispatch, ...] = ()
+    close_reason: str | None = None
+    next_due: datetime | None = None
+
+
+@dataclass
+class _Builder:
+    sent: set[str]
+    now: datetime
+    keys: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # dispatch reports, after the others
+    dispatches: list[WorkflowDispatch] = field(default_factory=list)
+    close_reason: str | None = None
+    candidates: list[datetime] = field(default_factory=list)
+
+    def mark(self, *keys: str) -> None:
+        for key in keys:
+            if key not in self.sent:
+                self.sent.add(key)
+                self.keys.append(key)
+
+    def later(self, at: datetime) -> None:
+        self.candidates.append(at)
+
+    def step(self) -> LifecycleStep:
+        return LifecycleStep(
+            sent=tuple(self.keys), replies=(*self.replies, *self.notes),
+            dispatches=tuple(self.dispatches), close_reason=self.close_reason,
+            next_due=min(self.candidates, default=None),
+        )
+
+
+def _when(dt: datetime, zone: Zone | None) -> str:
+    utc = format_utc(dt)
+    if zone is None or zone.label in ("UTC", "Etc/UTC", "+00:00"):
+        return utc
+    return f"{utc} ({format_local(dt, zone)})"
+
+
+def _people(logins: Iterable[str]) -> str:
+    return " ".join(dict.fromkeys(text.mention(x) for x in logins))
+
+
+def _engineers(triage: Triage) -> str:
+    return _people(triage.assignees) or "(no engineer is assigned yet)"
+
+
+def _item_lines(items: Sequence[ChecklistItem], zone: Zone | None,
+                flag_overdue_at: datetime | None = None) -> list[str]:
+    """One line per item; config text, so shown as written (on one line)."""
+    lines = []
+    for item in items:
+        late = (" — ⏰ overdue" if flag_overdue_at is not None and item.due < flag_overdue_at
+                else "")
+        lines.append(f"- {text.plain(item.text)} (due {_when(item.due, zone)}){late}")
+    return lines
+
+
+def reminder_text(items: Sequence[ChecklistItem], triage: Triage) -> str:
+    zone = triage.request.zone if triage.request else None
+    head = ("⏰ **Reminder:** this checklist item is due" if len(items) == 1 else
+            "⏰ **Reminder:** these checklist items are due")
+    return "\n".join([f"{head} — {_engineers(triage)}", "",
+                      *_item_lines(items, zone), "",
+                      "Tick the box in the status comment once it is done."])
+
+
+def catch_up_text(items: Sequence[ChecklistItem], triage: Triage) -> str:
+    zone = triage.request.zone if triage.request else None
+    return "\n".join([
+        f"⏰ **Already due:** {_engineers(triage)}, these checklist items were due before "
+        "this request could be scheduled:", "",
+        *_item_lines(items, zone), "",
+        "Tick each box in the status comment once it is done; the items due later get a "
+        "reminder each.",
+    ])
+
+
+def summary_text(open_items: Sequence[ChecklistItem], triage: Triage, config: Config,
+                 now: datetime) -> str:
+    req = triage.request
+    zone = req.zone if req else None
+    start = _when(req.start, zone) if req and req.start else "soon"
+    hours = config.scheduler.summary_before_hours
+    head = f"📋 **The event starts in {hours:g} hours** ({start})."
+    if not open_items:
+        return f"{head} Everything on the checklist before the event is done. ✅"
+    return "\n".join([f"{head} {_engineers(triage)}, still open:", "",
+                      *_item_lines(open_items, zone, flag_overdue_at=now)])
+
+
+def follow_up_text(triage: Triage, config: Config, after_items: Sequence[ChecklistItem]
+                   ) -> str:
+    req = triage.request
+    people = _people([*([req.community_rep] if req and req.community_rep else []),
+                      *triage.assignees])
+    lines = [f"🎉 **The event is over.** {people}".rstrip(), ""]
+    if config.debrief_questions:
+        lines += ["A few questions for the debrief; please answer in a comment here:", ""]
+        lines += [f"{i}. {text.plain(q, 300)}" for i, q in
+                  enumerate(config.debrief_questions, 1)]
+        lines.append("")
+    if after_items and config.scheduler.close_when_after_items_ticked:
+        names = "; ".join(text.plain(i.text, 80) for i in after_items)
+        lines.append(f"This issue closes by itself once the after-event items are ticked "
+                     f"({names}).")
+    return "\n".join(lines).rstrip()
+
+
+def _failure_text(kind: str, record: DispatchRecord, triage: Triage, config: Config
+                  ) -> str:
+    what = "Pre-warming" if kind == PREWARM else "Scaling down"
+    cfg = config.prewarm
+    return (f"❌ **{what} failed:** {text.inline(record.error, 200)}. The bot tries again "
+            f"(up to {MAX_DISPATCH_ATTEMPTS} attempts in all, every "
+            f"{int(DISPATCH_RETRY.total_seconds() // 60)} minutes); the status comment shows "
+            f"the outcome. {_engineers(triage)}, check the workflow "
+            f"`{cfg.repository}/{cfg.workflow}` or scale by hand.")
+
+
+def _refused_text(kind: str, refusal: Refusal, triage: Triage) -> str:
+    what = "Pre-warming was not started" if kind == PREWARM else "Scale-down was not started"
+    return (f"⚠️ **{what}:** {refusal.reason}. {_engineers(triage)}, please scale the "
+            "cluster by hand.")
+
+
+def _episode(state: StatusState, kind: str, since: datetime | None, after_index: int
+             ) -> list[DispatchRecord]:
+    """The records of ``kind`` in the current episode (after a time, or after a record)."""
+    out = []
+    for i, record in enumerate(state.dispatches):
+        if i <= after_index or record.kind != kind:
+            continue
+        at = parse_time(record.at)
+        if since is not None and (at is None or at < since):
+            continue
+        out.append(record)
+    return out
+
+
+def _last_ok_prewarm_index(state: StatusState) -> int:
+    for i in range(len(state.dispatches) - 1, -1, -1):
+        record = state.dispatches[i]
+        if record.ok and record.kind == PREWARM:
+            return i
+    return -1
+
+
+def _dispatch_due(b: _Builder, kind: str, at: datetime, episode: list[DispatchRecord],
+                  plan: WorkflowDispatch | Refusal, triage: Triage, config: Config) -> None:
+    failures = [r for r in episode if not r.ok]
+    if failures and failure_key(kind, failures[0].at) not in b.sent:
+        b.mark(failure_key(kind, failures[0].at))
+        b.notes.append(_failure_text(kind, failures[-1], triage, config))
+    if len(failures) >= MAX_DISPATCH_ATTEMPTS:
+        return  # given up; the failure comment asked people to act
+    last = parse_time(failures[-1].at) if failures else None
+    when = max(at, last + DISPATCH_RETRY) if last is not None else at
+    if when > b.now:
+        b.later(when)
+        return
+    if isinstance(plan, Refusal):
+        key = PREWARM_REFUSED if kind == PREWARM else SCALE_DOWN_REFUSED
+        if key not in b.sent:
+            b.mark(key)
+            b.notes.append(_refused_text(kind, plan, triage))
+        return  # an edit to the request syncs it again; no tick needed for that
+    b.dispatches.append(plan)
+
+
+def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Config,
+                usable: bool) -> None:
+    if not config.prewarm.enabled or triage.request is None:
+        return
+    req = triage.request
+    state = triage.state
+    cfg = config.prewarm
+    cancelled = state.cancelled_by is not None
+    if is_prewarmed(state):
+        at: datetime | None = None
+        if cancelled or issue.state != "open":
+            at = b.now
+        elif req.end is not None:
+            at = req.end + timedelta(hours=cfg.scale_down_after_hours)
+        if at is not None:
+            episode = _episode(state, SCALE_DOWN, None, _last_ok_prewarm_index(state))
+            _dispatch_due(b, SCALE_DOWN, at, episode,
+                          scale_down_dispatch(state, req, config), triage, config)
+        return
+    if not usable or req.start is None or req.end is None or b.now >= req.end:
+        return
+    window = req.start - timedelta(hours=cfg.lead_time_hours)
+    if any(r.ok and (parse_time(r.at) or window) >= window for r in state.dispatches):
+        return  # done in this window already (a /prewarm or /prewarm 0 included)
+    episode = _episode(state, PREWARM, window, -1)
+    _dispatch_due(b, PREWARM, window, episode,
+                  prewarm_dispatch(req, triage.sizing, config), triage, config)
+
+
+def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config: Config,
+            now: datetime) -> LifecycleStep:
+    req = triage.request
+    if req is None:
+        return LifecycleStep()
+    state = triage.state
+    b = _Builder(sent=set(state.sent), now=now)
+    usable = (issue.state == "open" and state.cancelled_by is None and not triage.errors
+              and req.start is not None and req.end is not None)
+    _dispatches(b, issue, triage, config, usable)
+    if not usable or req.start is None or req.end is None:
+        return b.step()
+    start, end = req.start, req.end
+    items = triage.checklist
+    summary_at = start - timedelta(hours=config.scheduler.summary_before_hours)
+    summary_now = SUMMARY not in b.sent and summary_at <= now < start
+
+    if ARMED not in b.sent:
+        b.mark(ARMED)
+        overdue = [i for i in items if i.due <= now and reminder_key(i.id) not in b.sent]
+        b.mark(*(reminder_key(i.id) for i in overdue))
+        still_open = [i for i in overdue if i.id not in ticked]
+        if still_open and not summary_now and now < end:
+            b.replies.append(catch_up_text(still_open, triage))
+
+    waiting = [i for i in items if reminder_key(i.id) not in b.sent and i.id not in ticked]
+    due_now = [i for i in waiting if i.due <= now]
+    if due_now:
+        b.mark(*(reminder_key(i.id) for i in due_now))
+        b.replies.append(reminder_text(due_now, triage))
+    for item in waiting:
+        if item.due > now:
+            b.later(item.due)
+
+    if SUMMARY not in b.sent and now < start:
+        if summary_at <= now:
+            b.mark(SUMMARY)
+            open_items = [i for i in items if not i.after_event and i.id not in ticked]
+            b.replies.append(summary_text(open_items, triage, config, now))
+        else:
+            b.later(summary_at)
+
+    after_items = [i for i in items if i.after_event]
+    if FOLLOW_UP not in b.sent:
+        if now >= end:
+            b.mark(FOLLOW_UP)
+            b.replies.append(follow_up_text(triage, config, after_items))
+        else:
+            b.later(end)
+    if (FOLLOW_UP in b.sent and CLOSED not in b.sent
+            and config.scheduler.close_when_after_items_ticked
+            and after_items and all(i.id in ticked for i in after_items)):
+        b.mark(CLOSED)
+        b.close_reason = "completed"
+    return b.step()
+
+
+def step(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config: Config,
+         now: datetime) -> LifecycleStep:
+    """What is due at ``now`` and not done yet (see the module's docstring for the rules)."""
+    return _decide(issue, triage, ticked, config, now)
+
+
+def next_due(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config: Config,
+             now: datetime) -> datetime | None:
+    """When this request next needs the scheduler: at or before ``now`` if something is due.
+
+    ``None`` when only people can move it on (ticking boxes, fixing the form); their edit
+    or the periodic reconciliation syncs it then.
+    """
+    due = _decide(issue, triage, ticked, config, now)
+    if due.sent or due.dispatches or due.close_reason:
+        return now
+    return due.next_due

@@ -1,0 +1,171 @@
+"""Drive the pure plan through time without GitHub: apply each Desired to an in-memory issue.
+
+Used by the lifecycle and pre-warm unit tests. It follows what ``apply.sync_request``
+does (dispatch first, plan again with the records, then write), with a dispatch outcome
+the test chooses, so the tests show the decisions alone; the shell is tested against the
+fake GitHub in test_scheduler.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot import lifecycle
+from bot.config import Config, load_config
+from bot.forms import FormTemplate, load_form, render_form_body
+from bot.model import Desired, IssueSnapshot, RepoRef, WorkflowDispatch
+from bot.plan import Triage, plan
+from bot.prewarm import iso, with_records
+from bot.status import DispatchRecord, StatusComment, StatusState, read_status
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+START = datetime(2027, 3, 9, 19, 0, tzinfo=UTC)  # 13:00 in America/Chicago
+END = datetime(2027, 3, 9, 22, 0, tzinfo=UTC)
+PREWARM_REPO = "jupyter-community/infra"
+
+
+def base_config(**prewarm: Any) -> Config:
+    config = load_config(ROOT / "config.yaml")
+    settings = {"repository": PREWARM_REPO, **prewarm}
+    return replace(config, prewarm=replace(config.prewarm, **settings))
+
+
+FORM = load_form(base_config().form_path)
+
+
+def option(field_id: str, prefix: str) -> str:
+    f = FORM.field(field_id)
+    assert f is not None
+    return next(o for o in f.options if o.lower().startswith(prefix))
+
+
+def form_body(**answers: str | None) -> str:
+    values: dict[str, str | None] = {
+        "hub_url": "https://stat101.hubs.example.org",
+        "event_name": "STAT 101 final",
+        "event_type": option("event_type", "exam"),
+        "start": "2027-03-09 13:00",
+        "end": "2027-03-09 16:00",
+        "timezone": "America/Chicago",
+        "attendees": "180",
+        "memory_per_user": "4 GB",
+        "tier": option("tier", "standard"),
+        "community_rep": "@prof-okafor",
+        "details": None,
+    }
+    values.update(answers)
+    return render_form_body(FORM, values)
+
+
+def make_issue(body: str | None = None, opened: datetime = OPENED) -> IssueSnapshot:
+    return IssueSnapshot(
+        repo=RepoRef("jupyter-community", "event-requests", 7001), number=12,
+        title="Event request: STAT 101 final", body=body or form_body(), author="champion",
+        labels=("event-request",), assignees=(), state="open", created_at=opened,
+    )
+
+
+@dataclass(frozen=True)
+class Said:
+    at: datetime
+    text: str
+
+
+DispatchOutcome = Callable[[WorkflowDispatch, datetime], str | None]  # None: ok, else error
+
+
+def always_ok(_: WorkflowDispatch, __: datetime) -> str | None:
+    return None
+
+
+@dataclass
+class Sim:
+    """One request, its status comment and everything the bot said and dispatched."""
+
+    config: Config
+    issue: IssueSnapshot = field(default_factory=make_issue)
+    form: FormTemplate = FORM
+    status: StatusComment | None = None
+    ticked: set[str] = field(default_factory=set)
+    replies: list[Said] = field(default_factory=list)
+    dispatches: list[tuple[datetime, WorkflowDispatch]] = field(default_factory=list)
+    closed_at: datetime | None = None
+    outcome: DispatchOutcome = always_ok
+    last: Triage | None = None
+
+    def state(self) -> StatusState:
+        return self.status.state if self.status is not None else StatusState()
+
+    def set_state(self, **changes: Any) -> None:
+        """What a command would leave in the state (a cancellation, say)."""
+        current = self.status or StatusComment(0, "", StatusState(), frozenset())
+        self.status = replace(current, state=replace(current.state, **changes))
+
+    def _status(self) -> StatusComment | None:
+        if self.status is None:
+            return None
+        return replace(self.status, ticked=frozenset(self.ticked))
+
+    def run(self, now: datetime) -> Desired:
+        """One sync at ``now``."""
+        status = self._status()
+        result, desired = plan(self.issue, status, self.config, self.form, now)
+        if desired.dispatches:
+            records = []
+            for d in desired.dispatches:
+                error = self.outcome(d, now)
+                if error is None:
+                    self.dispatches.append((now, d))
+                records.append(DispatchRecord(d.kind, iso(now), dict(d.inputs), error is None,
+                                              error or ""))
+            status = with_records(status, records)
+            result, desired = plan(self.issue, status, self.config, self.form, now)
+            desired = replace(desired, dispatches=())
+        self.last = result
+        if desired.status_body is not None:
+            self.status = read_status(desired.status_body, 1)
+        labels = [x for x in self.issue.labels if x not in desired.labels_remove]
+        labels += sorted(desired.labels_add)
+        assignees = [*self.issue.assignees,
+                     *(a for a in desired.assignees_add if a not in self.issue.assignees)]
+        state = self.issue.state
+        if desired.close_reason and state == "open":
+            state = "closed"
+            self.closed_at = now
+        self.issue = replace(self.issue, labels=tuple(labels), assignees=tuple(assignees),
+                             state=state)
+        self.replies += [Said(now, r) for r in desired.replies]
+        return desired
+
+    def next_due(self, now: datetime) -> datetime | None:
+        assert self.last is not None
+        return lifecycle.next_due(self.issue, self.last, frozenset(self.ticked), self.config,
+                                  now)
+
+    def follow(self, start: datetime, until: datetime,
+               at_times: Mapping[datetime, Callable[[Sim], None]] | None = None) -> list[datetime]:
+        """Sync at ``start``, then whenever next_due says, until ``until``; returns the times."""
+        times = []
+        now = start
+        hooks = dict(at_times or {})
+        while now <= until:
+            for at in sorted(t for t in hooks if t <= now):
+                hooks.pop(at)(self)
+            self.run(now)
+            times.append(now)
+            due = self.next_due(now)
+            pending = [t for t in hooks if t > now]
+            candidates = [t for t in (due, *pending) if t is not None]
+            if not candidates:
+                break
+            nxt = min(candidates)
+            now = nxt if nxt > now else now + timedelta(minutes=1)
+        return times
+
+    def said(self, contains: str) -> list[Said]:
+        return [r for r in self.replies if contains in r.text]

@@ -1,0 +1,215 @@
+"""Reminders, the summary, the follow-up and closing, decided by the pure plan as time passes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot import lifecycle
+from bot.config import Config
+
+from .lifecycle_sim import END, OPENED, START, Sim, base_config, form_body, make_issue, option
+
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+
+def no_prewarm() -> Config:
+    return base_config(repository="")
+
+
+def reminded(sim: Sim) -> list[tuple[datetime, list[str]]]:
+    """(when, the item ids named) for each reminder comment."""
+    ids = {i.id: i.text for i in sim.last.checklist} if sim.last else {}
+    out = []
+    for said in sim.said("**Reminder:**"):
+        out.append((said.at, [i for i, t in ids.items() if t in said.text]))
+    return out
+
+
+EXAM_REMINDERS = [
+    (START - 21 * D, ["confirm-details"]),
+    (START - 14 * D, ["cloud-quotas", "image-update"]),  # due together: one comment
+    (START - 7 * D, ["image-freeze", "node-pool"]),
+    (START - 3 * D, ["access-test"]),
+    (START - 2 * D, ["login-test"]),
+    (START - 12 * H, ["guaranteed-qos"]),
+    (START - 2 * H, ["prewarm"]),
+    (START, ["oncall-watch"]),
+    (END + 1 * D, ["scale-down"]),
+    (END + 7 * D - H, ["debrief"]),  # calendar days: the clocks change on 14 March
+]
+WORKSHOP_REMINDERS = [r for r in EXAM_REMINDERS
+                      if not set(r[1]) & {"access-test", "guaranteed-qos"}]
+
+
+@pytest.mark.parametrize(("event_type", "expected"), [
+    ("exam", EXAM_REMINDERS),
+    ("workshop", WORKSHOP_REMINDERS),
+])
+def test_a_whole_event_says_each_thing_once_at_its_time(
+        event_type: str, expected: list[tuple[datetime, list[str]]]) -> None:
+    sim = Sim(no_prewarm(), issue=make_issue(form_body(event_type=option("event_type",
+                                                                          event_type))))
+    # The after-event items get ticked a day after the debrief reminder.
+    tick_after = {END + 8 * D: lambda s: s.ticked.update({"scale-down", "debrief"})}
+    times = sim.follow(OPENED, END + 30 * D, tick_after)
+
+    assert reminded(sim) == expected
+    engineers = " ".join(f"@{a}" for a in sim.issue.assignees)
+    assert engineers and all(engineers in r.text for r in sim.said("**Reminder:**"))
+    [summary] = sim.said("The event starts in 24 hours")
+    assert summary.at == START - 24 * H
+    [follow_up] = sim.said("The event is over")
+    assert follow_up.at == END
+    assert "@prof-okafor" in follow_up.text
+    assert all(q in follow_up.text for q in sim.config.debrief_questions)
+    assert "event: done" in sim.issue.labels
+    assert sim.issue.state == "closed" and sim.closed_at == END + 8 * D
+    assert len(sim.replies) == len(expected) + 2
+    # The scheduler woke only when something was due (plus the tick that closed it).
+    assert len(times) == 1 + len(expected) + 2 + 1
+
+
+def test_the_same_moment_twice_changes_nothing() -> None:
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    for now in (START - 14 * D, START - 24 * H, END):
+        sim.run(now)
+        said = len(sim.replies)
+        desired = sim.run(now)
+        assert desired.replies == () and desired.status_body is None
+        assert not desired.labels_add and not desired.labels_remove
+        assert len(sim.replies) == said
+
+
+def test_a_late_trigger_catches_up_in_one_comment_per_kind() -> None:
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    sim.run(START - H)  # the bot was down for weeks
+    [(at, ids)] = reminded(sim)
+    assert at == START - H
+    assert ids == ["confirm-details", "cloud-quotas", "image-update", "image-freeze",
+                   "node-pool", "access-test", "login-test", "guaranteed-qos", "prewarm"]
+    assert len(sim.said("The event starts in")) == 1
+    sim.run(START - H)
+    assert len(sim.replies) == 2
+
+
+@pytest.mark.parametrize(("opened", "catch_up", "summary", "first_reminder"), [
+    # Opened 2 days ahead: what was due is listed once; later items get their own reminder.
+    (START - 2 * D - 5 * H, ["confirm-details", "cloud-quotas", "image-update",
+                             "image-freeze", "node-pool", "access-test"],
+     START - 24 * H, (START - 2 * D, ["login-test"])),
+    # Opened 10 hours ahead: the summary (due at once) lists everything; no separate list.
+    (START - 10 * H, None, START - 10 * H, (START - 2 * H, ["prewarm"])),
+])
+def test_short_notice_does_not_flood(opened: datetime, catch_up: list[str] | None,
+                                     summary: datetime, first_reminder: tuple[datetime,
+                                                                              list[str]]) -> None:
+    sim = Sim(no_prewarm(), issue=make_issue(opened=opened))
+    sim.follow(opened, START + H)
+    late = sim.said("**Already due:**")
+    if catch_up is None:
+        assert late == []
+    else:
+        [said] = late
+        assert said.at == opened
+        assert [i.id for i in sim.last.checklist if i.text in said.text] == catch_up  # type: ignore[union-attr]
+        assert "@alice" in said.text or "@bob" in said.text
+    assert [s.at for s in sim.said("The event starts in")] == [summary]
+    assert reminded(sim)[0] == first_reminder
+    # Every item is named in at most one reminder or catch-up comment.
+    named = [i for _, ids in reminded(sim) for i in ids] + (catch_up or [])
+    assert len(named) == len(set(named))
+
+
+def test_an_event_the_bot_first_meets_after_it_ended_gets_only_the_follow_up() -> None:
+    sim = Sim(no_prewarm())
+    sim.run(END + 2 * H)
+    assert [r.text.split("**")[1] for r in sim.replies] == ["The event is over."]
+
+
+@pytest.mark.parametrize("how", ["cancelled", "needs-info", "closed"])
+def test_nothing_for_cancelled_broken_or_closed_requests(how: str) -> None:
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    if how == "cancelled":
+        sim.set_state(cancelled_by="prof-okafor", cancelled_at="2026-12-01T10:00:00Z")
+    elif how == "needs-info":
+        sim.issue = replace(sim.issue, body=form_body(attendees="lots"))
+    else:
+        sim.issue = replace(sim.issue, state="closed")
+    for now in (START - 14 * D, START - 24 * H, START, END, END + 8 * D):
+        sim.run(now)
+        assert sim.next_due(now) is None
+    assert sim.replies == []
+    assert "event: done" not in sim.issue.labels
+
+
+def test_ticked_items_are_not_reminded() -> None:
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    sim.ticked.update({"confirm-details", "cloud-quotas", "image-freeze", "node-pool"})
+    sim.follow(START - 20 * D, START - 6 * D)
+    assert [ids for _, ids in reminded(sim)] == [["image-update"]]
+
+
+@pytest.mark.parametrize(("close_setting", "ticked", "already_closed_once", "closes"), [
+    (True, {"scale-down", "debrief"}, False, True),
+    (True, {"scale-down"}, False, False),
+    (False, {"scale-down", "debrief"}, False, False),
+    (True, {"scale-down", "debrief"}, True, False),  # a person reopened it: it stays open
+])
+def test_closing_after_the_after_event_items(close_setting: bool, ticked: set[str],
+                                             already_closed_once: bool, closes: bool) -> None:
+    config = no_prewarm()
+    config = replace(config, scheduler=replace(config.scheduler,
+                                               close_when_after_items_ticked=close_setting))
+    sim = Sim(config)
+    sim.run(OPENED)
+    sim.run(END)
+    if already_closed_once:
+        sim.set_state(sent=(*sim.state().sent, lifecycle.CLOSED))
+    sim.ticked.update(ticked)
+    sim.run(END + 9 * D)
+    assert (sim.issue.state == "closed") is closes
+    assert ("closes by itself" in sim.said("The event is over")[0].text) is close_setting
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    (OPENED, START - 21 * D),
+    (START - 21 * D, START - 14 * D),
+    (START - 25 * H, START - 24 * H),
+    (START - 24 * H, START - 12 * H),
+    (START - H, START),
+    (START, END),
+    (END, END + D),
+    (END + 7 * D - H, None),  # only people can move it on now: tick the boxes
+])
+def test_next_due(now: datetime, expected: datetime | None) -> None:
+    sim = Sim(no_prewarm())
+    sim.follow(OPENED, now)
+    assert sim.next_due(now) == expected
+
+
+def test_next_due_is_now_while_something_is_due_and_not_done() -> None:
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    assert sim.last is not None
+    assert lifecycle.next_due(sim.issue, sim.last, frozenset(), sim.config,
+                              START - 14 * D) == START - 14 * D
+    assert lifecycle.next_due(sim.issue, sim.last, frozenset(), sim.config,
+                              START - 13 * D) == START - 13 * D
+
+
+def test_reminder_text_is_safe_and_names_everyone() -> None:
+    sim = Sim(no_prewarm())
+    sim.issue = replace(sim.issue, assignees=("carol",))
+    sim.run(OPENED)
+    sim.run(START - 21 * D)
+    [said] = sim.said("**Reminder:**")
+    assert "@carol" in said.text and "@alice" in said.text
+    assert "2027-02-16 19:00 UTC" in said.text and "CST" in said.text

@@ -1,0 +1,250 @@
+"""Per-repository config: ``.github/event-bot.yml`` over the deployment's, and a broken one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.config import ConfigError, default_config, parse_config
+from bot.github import AppCredentials, GitHubApp
+from bot.repo_config import (
+    NOTE_KEY,
+    OVERRIDE_PATH,
+    RepoConfigs,
+    config_to_raw,
+    merged,
+    parse_override,
+    with_state_extra,
+)
+from bot.status import MARKER, StatusState, read_status, state_block
+
+from .botapp import RunningBot, fast_config, running_bot
+from .fakegithub import FakeGitHub
+from .payloads import issues_payload
+from .requests_seed import BOT_LOGIN, add_request
+
+INSTALLATION = 7201
+OWN = "physics-dept/event-requests"  # carries its own config
+PLAIN = "biology-dept/event-requests"  # uses the deployment's
+OPENED = datetime(2026, 11, 23, 9, tzinfo=UTC)
+DEPLOYMENT_ENGINEERS = {"alice", "bob", "carol", "dan"}
+
+
+# --- pure parts ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [
+    {},
+    {"oncall": {"engineers": ["a", {"login": "b", "away": [{"from": "2026-12-20",
+                                                             "to": "2027-01-03"}]}]}},
+    {"prewarm": {"repository": "org/infra", "clusters": {"hub.example.org": "c1"}},
+     "timezone_abbreviations": {"IST": "Asia/Kolkata", "NPT": "+05:45"},
+     "checklist": [{"id": "only", "text": "One thing", "due": "start-3h", "types": ["exam"]}],
+     "labels": {"event_request": "event"}, "team_lead_team": "org/leads"},
+])
+def test_config_round_trips_through_raw(raw: dict[str, Any]) -> None:
+    config = parse_config(raw)
+    assert parse_config(config_to_raw(config)) == config
+
+
+def test_shipped_config_round_trips() -> None:
+    config = fast_config()
+    assert parse_config(config_to_raw(config)) == config
+
+
+@pytest.mark.parametrize(
+    ("base", "override", "expected"),
+    [({"a": 1, "b": {"x": 1, "y": 2}}, {"b": {"y": 3}}, {"a": 1, "b": {"x": 1, "y": 3}}),
+     ({"l": [1, 2]}, {"l": [3]}, {"l": [3]}),
+     ({"m": {"k": 1}}, {"m": None}, {"m": None}),
+     ({"a": 1}, {"b": {"c": 2}}, {"a": 1, "b": {"c": 2}}),
+     ({"o": {"p": {"q": 1, "r": 2}}}, {"o": {"p": {"r": 5}}}, {"o": {"p": {"q": 1, "r": 5}}})],
+)
+def test_mappings_merge_and_lists_replace(base: dict[str, Any], override: dict[str, Any],
+                                          expected: dict[str, Any]) -> None:
+    assert merged(base, override) == expected
+
+
+def test_an_override_changes_only_what_it_names() -> None:
+    base = fast_config()
+    config = parse_override("oncall:\n  engineers: [zed, yan]\nteam_leads: [repo-lead]\n"
+                            "checklist:\n  - {id: only-one, text: The one thing, due: -2d}\n",
+                            base)
+    assert [e.login for e in config.oncall.engineers] == ["zed", "yan"]
+    assert config.oncall.start == base.oncall.start and config.oncall.timezone == "UTC"
+    assert config.team_leads == ("repo-lead",)
+    assert [i.id for i in config.checklist] == ["only-one"]
+    assert config.tiers == base.tiers and config.sizing == base.sizing
+    assert parse_override("", base) is base
+    assert parse_override("# nothing here\n", base) is base
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("notice_days: 3\noncall: [unclosed\n", f"{OVERRIDE_PATH}:3: not valid YAML"),
+     ("- just\n- a list\n", "must be a mapping of config keys, not list"),
+     ("tiers:\n  gold: {price_usd: 1}\n", "tiers: cannot be set per repository"),
+     ("form: /etc/passwd\n", "form: cannot be set per repository"),
+     ("prewarm: {repository: someone/else}\n", "prewarm: cannot be set per repository"),
+     ("notice_days: soon\n", "notice_days: 'soon' is not a whole number"),
+     ("oncall:\n  timezone: Mars/Olympus\n", "oncall.timezone"),
+     ("default_tier: gold\n", "default_tier: 'gold' is not one of the tiers"),
+     ("checklist:\n  - {id: Bad Id, text: x, due: -1d}\n", "checklist[0]")],
+)
+def test_a_broken_override_names_its_problem(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_override(text, fast_config())
+    assert any(problem in line for line in caught.value.problems), caught.value.problems
+    assert all(line.startswith(OVERRIDE_PATH) for line in caught.value.problems)
+
+
+def test_the_state_block_keeps_the_note_and_everything_else() -> None:
+    state = StatusState(rotation=("alice",), sent=("r1",), extra={"future": 1})
+    body = f"{MARKER}\ntext\n{state_block(state)}\ntail"
+    marked = with_state_extra(body, NOTE_KEY, "abc")
+    assert marked is not None and marked.endswith("\ntail")
+    again = read_status(marked).state
+    assert again.extra == {"future": 1, NOTE_KEY: "abc"}
+    assert again.rotation == ("alice",) and again.sent == ("r1",)
+    assert with_state_extra("no block here", NOTE_KEY, "abc") is None
+
+
+def test_text_is_parsed_once_per_content() -> None:
+    configs = RepoConfigs(default_config())
+    first = configs.from_text("notice_days: 30\n")
+    assert configs.from_text("notice_days: 30\n") is first
+    assert first.config.notice_days == 30 and not first.broken
+    broken = configs.from_text("notice_days: -1\n")
+    assert broken.broken and broken.config is configs.base and broken.digest
+    assert configs.from_text(None).source == "deployment"
+
+
+# --- through the API -------------------------------------------------------------
+
+
+def seed(fake: FakeGitHub) -> None:
+    fake.add_installation(INSTALLATION, "university")
+    fake.add_repo(OWN, INSTALLATION)
+    fake.add_repo(PLAIN, INSTALLATION)
+
+
+def exam(fake: FakeGitHub, repo: str, name: str = "Final") -> int:
+    return add_request(fake, repo, opened=OPENED, title=f"[Event]: {name}",
+                       hub="https://physics.hubs.example.org", name=name, event_type="exam",
+                       start="2027-03-09 13:00", end="2027-03-09 16:00",
+                       timezone="America/Chicago", tier="premium").number
+
+
+def notes(fake: FakeGitHub, repo: str, number: int) -> list[str]:
+    return [c["body"] for c in fake.comments(repo, number)
+            if OVERRIDE_PATH in c["body"] and MARKER not in c["body"]
+            and c["user"]["login"] == BOT_LOGIN]
+
+
+def status_of(fake: FakeGitHub, repo: str, number: int) -> dict[str, Any]:
+    found = [c for c in fake.comments(repo, number)
+             if MARKER in c["body"] and c["user"]["login"] == BOT_LOGIN]
+    assert len(found) == 1
+    return found[0]
+
+
+@asynccontextmanager
+async def started(fake: FakeGitHub, app_key: str) -> AsyncIterator[RunningBot]:
+    async with running_bot(fake, app_key) as running:
+        await running.app["reconcile_task"]
+        await running.app["labels_task"]
+        yield running
+
+
+async def test_a_repository_override_sets_rotation_leads_and_notice(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    fake_github.set_file(OWN, OVERRIDE_PATH,
+                         "oncall:\n  engineers: [zed, yan]\nteam_leads: [repo-lead]\n"
+                         "notice_days: 120\n")
+    own, plain = exam(fake_github, OWN), exam(fake_github, PLAIN)
+    async with started(fake_github, app_key):
+        pass
+    assert set(fake_github.assignees(OWN, own)) == {"zed", "yan"}
+    assert set(fake_github.assignees(PLAIN, plain)) <= DEPLOYMENT_ENGINEERS
+    assert len(fake_github.assignees(PLAIN, plain)) == 2
+    assert "short-notice" in fake_github.labels(OWN, own)  # 106 days < 120
+    assert "short-notice" not in fake_github.labels(PLAIN, plain)
+    assert "@repo-lead" in status_of(fake_github, OWN, own)["body"]
+    assert "@lead-lee" in status_of(fake_github, PLAIN, plain)["body"]
+    assert not notes(fake_github, OWN, own)
+
+
+async def test_the_file_is_read_from_the_default_branch_with_its_etag(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    fake_github.set_file(OWN, OVERRIDE_PATH, "notice_days: 30\n")
+    config = fast_config()
+    async with aiohttp.ClientSession() as session:
+        app = GitHubApp(session, AppCredentials(str(fake_github.app_id), app_key),
+                        fake_github.api_url, config.github)
+        client = await app.installation(INSTALLATION)
+        configs = RepoConfigs(config, ttl_seconds=0)
+        for _ in range(3):
+            loaded = await configs.load(client, OWN)
+            assert loaded.config.notice_days == 30 and loaded.source == OVERRIDE_PATH
+        assert (await configs.load(client, PLAIN)).source == "deployment"
+    reads = fake_github.calls("GET", f"/repos/{OWN}/contents/")
+    assert [r.status for r in reads] == [200, 304, 304]
+    assert all("ref" not in r.query for r in reads)  # the default branch
+    assert not any(r.counted_against_limit for r in reads[1:])
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("oncall: [unclosed\n", "not valid YAML"),
+     ("tiers:\n  gold: {price_usd: 1}\n", "tiers: cannot be set per repository"),
+     ("notice_days: soon\n", "notice_days")],
+)
+async def test_a_broken_override_is_named_once_and_the_deployment_config_used(
+        fake_github: FakeGitHub, app_key: str, text: str, named: str) -> None:
+    seed(fake_github)
+    fake_github.set_file(OWN, OVERRIDE_PATH, text)
+    first = exam(fake_github, OWN, "Midterm")
+    async with started(fake_github, app_key) as running:
+        assert set(fake_github.assignees(OWN, first)) <= DEPLOYMENT_ENGINEERS
+        assert "@lead-lee" in status_of(fake_github, OWN, first)["body"]
+        [note] = notes(fake_github, OWN, first)
+        assert named in note and "deployment's config" in note
+        assert "@" not in note  # no one is pinged by the note
+        # An edit and a second request: the note is not repeated.
+        fake_github.edit_issue(OWN, first, title="[Event]: Midterm (room changed)")
+        await running.deliver("issues", issues_payload(fake_github, OWN, first, "edited"))
+        second = exam(fake_github, OWN, "Final")
+        await running.deliver("issues", issues_payload(fake_github, OWN, second, "opened"))
+        await running.settle()
+        assert len(notes(fake_github, OWN, first)) == 1
+        assert notes(fake_github, OWN, second) == []
+        assert status_of(fake_github, OWN, second)  # triaged all the same
+    state = read_status(status_of(fake_github, OWN, first)["body"]).state
+    assert NOTE_KEY in state.extra
+
+    # A restart forgets what the process saw; the status comment remembers.
+    async with started(fake_github, app_key):
+        pass
+    assert len(notes(fake_github, OWN, first)) == 1
+
+
+async def test_a_fixed_override_takes_effect(fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    fake_github.set_file(OWN, OVERRIDE_PATH, "oncall: {engineers: [[zed]]}\n")
+    number = exam(fake_github, OWN)
+    async with started(fake_github, app_key) as running:
+        assert set(fake_github.assignees(OWN, number)) <= DEPLOYMENT_ENGINEERS
+        fake_github.set_file(OWN, OVERRIDE_PATH, "team_leads: [repo-lead]\n")
+        running.bot.repo_configs.forget(OWN)
+        await running.deliver("issues", issues_payload(fake_github, OWN, number, "edited"))
+        await running.settle()
+    assert "@repo-lead" in status_of(fake_github, OWN, number)["body"]
+    assert len(notes(fake_github, OWN, number)) == 1
+

@@ -1,0 +1,364 @@
+"""The scheduler against the loopback fake GitHub: a whole event on an injected clock, a restart
+in the middle, reconciliation at start-up, and asking GitHub again for failed deliveries."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.config import Config
+from bot.model import RepoRef
+from bot.scheduler import MAX_REDELIVERIES, Agenda, Scheduler, failed_deliveries
+from bot.serve import tick
+from bot.status import MARKER, read_status
+
+from .botapp import Clock, RunningBot, fast_config, running_bot
+from .fakegithub import FakeGitHub
+from .lifecycle_sim import END, PREWARM_REPO, ROOT, START, base_config, form_body, option
+from .payloads import issues_payload
+
+REPO = "jupyter-community/event-requests"
+INSTALLATION = 7001
+OPENED = "2026-11-23T09:00:00Z"
+BOT_LOGIN = "event-support-bot[bot]"
+REF = RepoRef("jupyter-community", "event-requests", INSTALLATION)
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+
+def config(**scheduler: Any) -> Config:
+    fast = fast_config()
+    return replace(fast, prewarm=base_config().prewarm,
+                   scheduler=replace(fast.scheduler, **scheduler))
+
+
+def seed(fake: FakeGitHub) -> None:
+    fake.add_installation(INSTALLATION, "jupyter-community")
+    fake.add_repo(REPO, INSTALLATION)
+    fake.add_repo(PREWARM_REPO, INSTALLATION)
+    fake.set_workflows(PREWARM_REPO, ["scale-placeholders.yaml"])
+
+
+def new_request(fake: FakeGitHub, **answers: str | None) -> int:
+    return fake.add_issue(REPO, title="Event request", labels=["event-request"],
+                          created_at=OPENED, body=form_body(**answers))
+
+
+def bot_comments(fake: FakeGitHub, number: int) -> list[str]:
+    return [c["body"] for c in fake.comments(REPO, number) if c["user"]["login"] == BOT_LOGIN]
+
+
+def replies(fake: FakeGitHub, number: int) -> list[str]:
+    return [b for b in bot_comments(fake, number) if MARKER not in b]
+
+
+def status_body(fake: FakeGitHub, number: int) -> str:
+    [body] = [b for b in bot_comments(fake, number) if MARKER in b]
+    return body
+
+
+def writes(fake: FakeGitHub) -> list[str]:
+    return [f"{r.method} {r.path}" for r in fake.requests
+            if r.is_write and r.path.startswith("/repos/")]
+
+
+async def walk(bot: RunningBot, clock: Clock, number: int, until: datetime) -> list[datetime]:
+    """Move the clock to each time the agenda names and tick there, up to ``until``."""
+    scheduler = Scheduler(bot.bot)
+    seen: list[datetime] = []
+    while True:
+        due = bot.bot.agenda.when(REF, number)
+        if due is None or due > until:
+            return seen
+        clock.now = max(due, clock.now)
+        seen.append(clock.now)
+        await scheduler.tick()
+
+
+def tick_boxes(fake: FakeGitHub, number: int, *item_ids: str) -> None:
+    """An engineer ticks boxes in the status comment, as GitHub's editor does."""
+    [comment] = [c for c in fake.comments(REPO, number)
+                 if c["user"]["login"] == BOT_LOGIN and MARKER in c["body"]]
+    body = comment["body"]
+    for item in item_ids:
+        body = re.sub(rf"^- \[ \](.*<!-- item:{item} -->)$", r"- [x]\1", body, flags=re.M)
+    fake._comments[comment["id"]].body = body
+
+
+ITEM_TEXTS = {
+    "confirm-details": "Confirm the event details",
+    "cloud-quotas": "Check cloud quotas",
+    "image-update": "Update the user image",
+    "image-freeze": "Freeze the user image",
+    "node-pool": "Set the node pool",
+    "access-test": "Engineers on call test their access",
+    "login-test": "runs a login test",
+    "guaranteed-qos": "guaranteed QoS",
+    "prewarm": "Pre-warm the cluster",
+    "oncall-watch": "watches the hub",
+    "scale-down": "Scale down the placeholders",
+    "debrief": "Debrief with the community",
+}
+
+
+async def test_a_whole_event_with_a_restart_in_the_middle(fake_github: FakeGitHub,
+                                                          app_key: str) -> None:
+    seed(fake_github)
+    number = new_request(fake_github)
+    clock = Clock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    cfg = config()
+
+    async with running_bot(fake_github, app_key, config=cfg, clock=clock) as bot:
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+        assert bot.bot.agenda.when(REF, number) == START - 21 * D
+        await walk(bot, clock, number, START - 3 * D)
+        # A late webhook for an old change must not repeat anything already said.
+        before = len(replies(fake_github, number))
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "edited"))
+        await bot.settle()
+        assert len(replies(fake_github, number)) == before
+
+    # Down for a day and a half: the login test fell due meanwhile.
+    clock.now = START - 2 * D + 12 * H
+    async with running_bot(fake_github, app_key, config=cfg, clock=clock) as bot:
+        scheduler = Scheduler(bot.bot)
+        await scheduler.reconcile()
+        fake_github.reset_log()
+        await scheduler.reconcile()
+        assert writes(fake_github) == []  # a second pass changes nothing
+        await walk(bot, clock, number, END + 7 * D)
+        assert bot.bot.agenda.when(REF, number) is None  # only people can move it on now
+        tick_boxes(fake_github, number, "scale-down", "debrief")
+        clock.now = END + 8 * D
+        await scheduler.reconcile()
+
+    said = replies(fake_github, number)
+    for item, text in ITEM_TEXTS.items():
+        named = [r for r in said if r.startswith("⏰ **Reminder:**") and text in r]
+        assert len(named) == 1, (item, named)
+    assert sum("**Reminder:**" in r for r in said) == 10  # two pairs fell due together
+    assert sum("The event starts in 24 hours" in r for r in said) == 1
+    [follow_up] = [r for r in said if "The event is over" in r]
+    assert "@prof-okafor" in follow_up and "What should we do differently" in follow_up
+    assert len(said) == 12
+    assert [(d.repo, d.workflow_id, d.ref, dict(d.inputs)) for d in fake_github.dispatches] == [
+        (PREWARM_REPO, "scale-placeholders.yaml", "main",
+         {"cluster": "hubs", "hub": "stat101", "replicas": "3"}),
+        (PREWARM_REPO, "scale-placeholders.yaml", "main",
+         {"cluster": "hubs", "hub": "stat101", "replicas": "0"}),
+    ]
+    issue = fake_github.issue(REPO, number)
+    assert issue["state"] == "closed" and issue["state_reason"] == "completed"
+    assert "event: done" in fake_github.labels(REPO, number)
+    state = read_status(status_body(fake_github, number)).state
+    assert [(r.kind, r.ok) for r in state.dispatches] == [("prewarm", True),
+                                                          ("scale-down", True)]
+    assert {"summary", "follow-up", "closed"} <= set(state.sent)
+
+
+async def test_a_failed_dispatch_is_reported_once_and_retried(fake_github: FakeGitHub,
+                                                              app_key: str) -> None:
+    seed(fake_github)
+    fake_github.set_workflows(PREWARM_REPO, ["something-else.yaml"])  # ours answers 404
+    number = new_request(fake_github)
+    clock = Clock(START - 3 * H)
+    async with running_bot(fake_github, app_key, config=config(), clock=clock) as bot:
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+        await walk(bot, clock, number, START - H)
+        fake_github.set_workflows(PREWARM_REPO, ["scale-placeholders.yaml"])
+        await walk(bot, clock, number, START - H)
+        metrics = bot.bot.metrics.render().decode()
+    assert 'bot_dispatches_total{kind="prewarm",outcome="failed"} 3.0' in metrics
+    assert 'bot_reminders_total{kind="dispatch-failed"} 1.0' in metrics
+    failed = [r for r in replies(fake_github, number) if "Pre-warming failed" in r]
+    assert len(failed) == 1 and "404" in failed[0]
+    state = read_status(status_body(fake_github, number)).state
+    assert [r.ok for r in state.dispatches] == [False, False, False]  # bounded: three tries
+    assert fake_github.dispatches == []
+
+
+async def test_start_up_reconciliation_triages_what_came_while_down(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    numbers = [new_request(fake_github), new_request(fake_github, event_name="Data workshop",
+                                                     event_type=option("event_type", "work"))]
+    plain = fake_github.add_issue(REPO, title="Typo in the docs", body="Fix it please")
+    # Hold the issue lists, so reconciliation is still going when /healthz is asked.
+    fake_github.faults.fault_paths = ("GET /repos/{owner}/{repo}/issues",)
+    fake_github.faults.timeout_seconds = 0.3
+    fake_github.faults.timeout_rate = 1.0
+    cfg = config(tick_seconds=0.02, reconcile_seconds=3600, redeliver_seconds=3600)
+    async with running_bot(fake_github, app_key, config=cfg, scheduler=True) as bot:
+        started = time.monotonic()
+        async with bot.session.get(bot.server.make_url("/healthz")) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["status"] == "ok"
+        assert time.monotonic() - started < 0.15
+        scheduler: Scheduler = bot.app["scheduler"]
+        assert scheduler.stats.reconciliations == 0  # it answered while reconciling
+        fake_github.faults.timeout_rate = 0.0
+        deadline = time.monotonic() + 20
+        while scheduler.stats.reconciliations < 1:
+            assert time.monotonic() < deadline, "start-up reconciliation did not finish"
+            await asyncio.sleep(0.05)
+        fake_github.reset_log()
+        assert await Scheduler(bot.bot).reconcile() == 2
+        assert writes(fake_github) == []
+    for n in numbers:
+        assert len(bot_comments(fake_github, n)) == 1
+        assert "event-request" in fake_github.labels(REPO, n)
+    assert fake_github.comments(REPO, plain) == []
+
+
+async def test_the_server_loop_ticks_on_the_injected_clock(fake_github: FakeGitHub,
+                                                           app_key: str) -> None:
+    seed(fake_github)
+    number = new_request(fake_github)
+    clock = Clock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    cfg = config(tick_seconds=0.02, reconcile_seconds=10 * 24 * 3600,
+                 redeliver_seconds=10 * 24 * 3600)
+    async with running_bot(fake_github, app_key, config=cfg, clock=clock, scheduler=True):
+        deadline = time.monotonic() + 20
+        while not bot_comments(fake_github, number):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        clock.now = START - 21 * D + H
+        while not replies(fake_github, number):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # more ticks: nothing more is said
+    [reminder] = replies(fake_github, number)
+    assert "Confirm the event details" in reminder
+
+
+async def test_failed_deliveries_are_asked_for_again(fake_github: FakeGitHub,
+                                                     app_key: str) -> None:
+    seed(fake_github)
+    number = new_request(fake_github)
+    now = datetime.now(UTC)
+    async with running_bot(fake_github, app_key, config=config(), clock=Clock(now)) as bot:
+        fake_github.webhook_url = str(bot.server.make_url("/webhook"))
+        payload = issues_payload(fake_github, REPO, number, "opened")
+        stamp = now.timestamp()
+        fake_github.add_delivery("lost", "issues", "opened", payload, 502,
+                                 delivered_at=stamp - 3600)
+        fake_github.add_delivery("recovered", "issues", "opened", payload, 500,
+                                 delivered_at=stamp - 7200)
+        fake_github.add_delivery("recovered", "issues", "opened", payload, 202,
+                                 delivered_at=stamp - 7000, redelivery=True)
+        fake_github.add_delivery("too-old", "issues", "opened", payload, 502,
+                                 delivered_at=stamp - 4 * 24 * 3600)
+        fake_github.add_delivery("hopeless", "issues", "opened", payload, 401,
+                                 delivered_at=stamp - 600)
+        for i in range(MAX_REDELIVERIES):
+            fake_github.add_delivery("hopeless", "issues", "opened", payload, 401,
+                                     delivered_at=stamp - 500 + i, redelivery=True)
+        fake_github.add_delivery("fine", "issues", "opened", payload, 202,
+                                 delivered_at=stamp - 100)
+
+        scheduler = Scheduler(bot.bot)
+        assert await scheduler.redeliver() == 1
+        await fake_github.drain()
+        await bot.settle()
+        assert [(r.guid, r.status) for r in fake_github.redeliveries] == [("lost", 202)]
+        assert len(bot_comments(fake_github, number)) == 1  # the lost opening, triaged
+        assert await scheduler.redeliver() == 0  # it succeeded: not asked for again
+        assert await Scheduler(bot.bot).redeliver() == 0  # nor by a new process
+
+
+def _delivery(i: int, guid: str, code: int, *, redelivery: bool = False,
+              status: str | None = None) -> dict[str, Any]:
+    return {"id": i, "guid": guid, "status_code": code, "redelivery": redelivery,
+            "status": status or ("OK" if code < 400 else f"Invalid HTTP Response: {code}"),
+            "delivered_at": f"2026-11-23T10:00:{i:02d}Z", "event": "issues"}
+
+
+@pytest.mark.parametrize(("deliveries", "already", "expected"), [
+    ([_delivery(1, "a", 502)], (), [1]),
+    ([_delivery(1, "a", 502), _delivery(2, "a", 202, redelivery=True)], (), []),
+    ([_delivery(1, "a", 202), _delivery(2, "a", 502, redelivery=True)], (), []),
+    ([_delivery(1, "a", 502), _delivery(2, "a", 503, redelivery=True)], (), [2]),
+    ([_delivery(1, "a", 502)] + [_delivery(2 + i, "a", 502, redelivery=True)
+                                 for i in range(MAX_REDELIVERIES)], (), []),
+    ([_delivery(1, "a", 502)], ("a",), []),
+    ([_delivery(1, "a", 200, status="failed to connect")], (), [1]),
+    ([_delivery(1, "a", 0, status="failed to connect"), _delivery(2, "b", 404)], (), [1, 2]),
+    ([{"id": "x", "guid": "a", "status_code": 500}, "junk", {"guid": None}], (), []),
+])
+def test_which_deliveries_are_asked_for_again(deliveries: list[Any], already: tuple[str, ...],
+                                              expected: list[int]) -> None:
+    assert failed_deliveries(deliveries, already) == expected
+
+
+def test_the_agenda_backs_off_failed_syncs_and_then_leaves_them_to_reconciliation() -> None:
+    agenda = Agenda()
+    t0 = datetime(2027, 1, 1, tzinfo=UTC)
+    cap = timedelta(minutes=15)
+    agenda.set(REF, 1, t0 + D)
+    assert agenda.due(t0) == [] and agenda.when(REF, 1) == t0 + D
+    waits = []
+    for _ in range(8):
+        agenda.failed(REF, 1, t0, cap)
+        when = agenda.when(REF, 1)
+        assert when is not None
+        waits.append(when - t0)
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 15, 15, 15, 15)]
+    agenda.failed(REF, 1, t0, cap)
+    assert agenda.when(REF, 1) is None
+    agenda.set(REF, 2, t0)
+    agenda.set(RepoRef("Jupyter-Community", "Event-Requests", INSTALLATION), 3, t0 - H)
+    assert [n for _, n in agenda.due(t0)] == [3, 2]
+    agenda.set(REF, 2, None)
+    assert len(agenda) == 1
+
+
+async def test_the_tick_command_runs_one_pass(fake_github: FakeGitHub,
+                                              app_env: dict[str, str]) -> None:
+    seed(fake_github)
+    number = new_request(fake_github)
+    args = argparse.Namespace(config=str(ROOT / "config.yaml"))
+    code = await asyncio.to_thread(tick, args, app_env)
+    assert code == 0
+    assert len(bot_comments(fake_github, number)) == 1
+
+
+@pytest.mark.parametrize("missing", ["GITHUB_APP_ID", "GITHUB_WEBHOOK_SECRET"])
+def test_tick_and_clock_refuse_to_start_without_credentials(missing: str,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    from bot.serve import clock
+
+    env = {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": "x", "GITHUB_WEBHOOK_SECRET": "s"}
+    del env[missing]
+    args = argparse.Namespace(config=None)
+    assert tick(args, env) == 2
+    assert clock(args, env) == 2
+    assert missing in capsys.readouterr().err
+
+
+async def test_reconciliation_keeps_going_past_a_failing_request(fake_github: FakeGitHub,
+                                                                 app_key: str) -> None:
+    seed(fake_github)
+    first, second = new_request(fake_github), new_request(fake_github)
+    async with running_bot(fake_github, app_key, config=config()) as bot:
+        fake_github.faults.error_rate = 1.0
+        fake_github.faults.fault_paths = (f"/issues/{first}/comments",)
+        await Scheduler(bot.bot).reconcile()
+        assert (REPO.lower(), first) in bot.bot.failures
+        assert bot.bot.agenda.when(REF, first) is not None  # retried by the tick, backing off
+        assert len(bot_comments(fake_github, second)) == 1
+        fake_github.faults.error_rate = 0.0
+        clock: Clock = bot.bot.clock  # type: ignore[assignment]
+        clock.now += timedelta(minutes=2)
+        await Scheduler(bot.bot).tick()
+        assert (REPO.lower(), first) not in bot.bot.failures
+    assert len(bot_comments(fake_github, first)) == 1
