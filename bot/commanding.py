@@ -37,7 +37,7 @@ from .model import Comment, Desired, IssueSnapshot, RepoRef, comment_from_json, 
 from .plan import Triage, plan
 from .prewarm import prewarm_now
 from .request import is_event_request, read_request
-from .status import StatusComment, StatusState
+from .status import MARKER, StatusComment, StatusState
 
 if TYPE_CHECKING:
     from .app import EventBot
@@ -150,8 +150,11 @@ async def on_issue_comment(bot: EventBot, action: str, payload: dict[str, Any]) 
     """Run the commands in a new comment on an open event request; anything else is ignored."""
     from .app import repo_from_payload  # app imports this module
 
-    if action != "created":
+    if action == "edited":
+        await _on_status_edited(bot, payload)
         return  # an edited comment never runs its commands again
+    if action != "created":
+        return
     repo = repo_from_payload(payload)
     issue_json = payload.get("issue")
     comment = comment_from_json(payload.get("comment"))
@@ -170,6 +173,26 @@ async def on_issue_comment(bot: EventBot, action: str, payload: dict[str, Any]) 
         return
     with issue_context(repo.full_name, seen.number):
         await _run(bot, repo, seen, issue_json, comment, invocations)
+
+
+async def _on_status_edited(bot: EventBot, payload: dict[str, Any]) -> None:
+    """A person ticked a box in the status comment: sync, so progress and closing follow."""
+    from .app import repo_from_payload  # app imports this module
+
+    repo = repo_from_payload(payload)
+    comment = comment_from_json(payload.get("comment"))
+    issue_json = payload.get("issue")
+    sender = payload.get("sender")
+    if repo is None or comment is None or not isinstance(issue_json, dict):
+        return
+    if MARKER not in comment.body or not comment.author_is_bot:
+        return
+    if not isinstance(sender, dict) or sender.get("type") == "Bot":
+        return  # our own edit of the status comment
+    number = issue_json.get("number")
+    if isinstance(number, int) and issue_json.get("state") == "open":
+        with issue_context(repo.full_name, number):
+            await bot.sync(repo, number)
 
 
 async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: dict[str, Any],

@@ -271,3 +271,27 @@ async def test_acknowledging_costs_no_github_call(fake_github: FakeGitHub, app_k
         assert resp.status == 202
         assert fake_github.requests == []
         assert bot.queue.depth == 1
+
+
+async def test_a_person_ticking_a_box_updates_progress(fake_github: FakeGitHub, app_key: str
+                                                       ) -> None:
+    from .payloads import issue_comment_payload
+
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                       body=body())
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+        [comment] = status_comments(fake_github, number)
+        assert "(0/12 done)" in comment["body"]
+        fake_github._comments[comment["id"]].body = comment["body"].replace(
+            "- [ ] Confirm the event details", "- [x] Confirm the event details")
+        payload = issue_comment_payload(fake_github, REPO, number, comment["id"], "edited",
+                                        changes={"body": {"from": comment["body"]}})
+        payload["sender"] = fake_github.user_json("alice")
+        await bot.deliver("issue_comment", payload)
+        await bot.settle()
+    [after] = status_comments(fake_github, number)
+    assert "(1/12 done)" in after["body"]
+    assert "- [x] Confirm the event details" in after["body"]
