@@ -74,12 +74,8 @@ async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: Statu
     """Make the issue match ``desired``; returns the number of writes made."""
     repo = issue.repo.full_name
     writes = 0
-    if desired.status_body is not None:
-        if status is None:
-            await client.create_comment(repo, issue.number, desired.status_body)
-        else:
-            await client.edit_comment(repo, status.id, desired.status_body)
-        writes += 1
+    # Labels and assignees first: the status comment's state then records only what landed
+    # (a rotation recorded as applied whose PATCH failed would never be assigned again).
     fields: dict[str, Any] = {}
     if desired.labels_add or desired.labels_remove:
         drop = {x.lower() for x in desired.labels_remove}
@@ -98,6 +94,12 @@ async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: Statu
         fields["state_reason"] = desired.close_reason
     if fields:
         await client.update_issue(repo, issue.number, **fields)
+        writes += 1
+    if desired.status_body is not None:
+        if status is None:
+            await client.create_comment(repo, issue.number, desired.status_body)
+        else:
+            await client.edit_comment(repo, status.id, desired.status_body)
         writes += 1
     for reply in desired.replies:
         await client.create_comment(repo, issue.number, reply)

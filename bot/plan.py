@@ -108,6 +108,9 @@ def label_changes(issue: IssueSnapshot, wanted: tuple[str, ...], state: StatusSt
     removed_lower = {r.lower() for r in remove}
     kept = {x.lower(): x for x in state.bot_labels if x.lower() not in removed_lower}
     kept.update({x.lower(): x for x in add})
+    # A wanted label already there counts as the bot's too: a PATCH that landed before a
+    # failed status-comment write would otherwise leave its labels unowned for good.
+    kept.update({low: have[low] for low in wanted_lower if low in have})
     now_owned = tuple(sorted(kept.values(), key=str.lower))
     return add, remove, now_owned
 
