@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from . import outbox
 from .config import Config
 from .forms import FormTemplate
-from . import outbox
 from .model import (
     Comment,
     Desired,
