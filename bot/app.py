@@ -18,12 +18,12 @@ from .commanding import on_issue_comment
 from .config import Config
 from .dashboard import add_views
 from .forms import FormTemplate
-from .github import DryRunClient, GitHubApp
+from .github import DryRunClient, GitHubApp, GitHubError
 from .index import RequestIndex, entry_from
 from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
-from .model import RepoRef
+from .model import RepoRef, issue_from_json
 from .repo_config import RepoConfigs
 from .scheduler import Agenda, Scheduler, note_sync
 from .server import Delivery, DeliveryQueue, webhook_route
@@ -33,6 +33,7 @@ log = logging.getLogger("bot.app")
 TRIAGE_ACTIONS = frozenset({"opened", "edited", "reopened", "closed"})
 MAX_COMMAND_ATTEMPTS = 5  # a command delivery that fails this often is given up, loudly
 MAX_UNFINISHED = 10_000
+RECONCILE_INSTALLATIONS_AT_ONCE = 4
 
 
 def utc_now() -> datetime:
@@ -140,6 +141,12 @@ class EventBot:
                         read_comments=not self.settings.dry_run,
                     )
             except Exception as e:
+                if isinstance(e, GitHubError) and e.status in (404, 410):
+                    # The issue is gone (deleted, transferred, never was): nothing to retry.
+                    self.failures.pop(key, None)
+                    self.agenda.set(repo, number, None)
+                    self.metrics.pending_work.set(self.pending)
+                    raise
                 self.failures[key] = type(e).__name__
                 self.metrics.pending_work.set(self.pending)
                 self.agenda.failed(repo, number, self.clock(),
@@ -177,9 +184,11 @@ class EventBot:
         """Commands; one that fails is kept, since only running it again can redo it."""
         try:
             await on_issue_comment(self, delivery.action, delivery.payload)
-        except Exception:
+        except Exception as e:
             _, attempts = self.unfinished.pop(delivery.id, (delivery, 0))
-            if attempts + 1 < MAX_COMMAND_ATTEMPTS and len(self.unfinished) < MAX_UNFINISHED:
+            gone = isinstance(e, GitHubError) and e.status in (404, 410)  # nothing to redo
+            if (not gone and attempts + 1 < MAX_COMMAND_ATTEMPTS
+                    and len(self.unfinished) < MAX_UNFINISHED):
                 self.unfinished[delivery.id] = (delivery, attempts + 1)
             else:
                 log.error("giving up on the commands of delivery %s after %d attempt(s)",
@@ -208,6 +217,14 @@ class EventBot:
         if repo is None or not isinstance(issue, dict) or not isinstance(issue.get("number"),
                                                                          int):
             log.warning("issues delivery without a usable repository or issue; dropped")
+            return
+        try:
+            issue_from_json(issue, repo)  # GitHub's payloads always read; anything else is not
+        except ValueError as e:
+            log.warning("issues delivery with an unreadable issue (%s); dropped", e)
+            return
+        if repo.installation_id <= 0 and self.github is not None and not self.settings.dry_run:
+            log.warning("issues delivery without an installation id; dropped")
             return
         if action == "labeled":
             label = payload.get("label")
@@ -260,11 +277,21 @@ class EventBot:
             return 0
         # Commands first: the syncs below then see the state they left.
         await self.retry_unfinished()
-        total = 0
-        for inst in await self.github.installations():
-            if isinstance(inst, dict) and isinstance(inst.get("id"), int):
-                total += await self.reconcile_installation(inst["id"])
-        return total
+        ids = [inst["id"] for inst in await self.github.installations()
+               if isinstance(inst, dict) and isinstance(inst.get("id"), int)]
+        # Each installation is its own identity with its own limits, and its calls stay
+        # serial: a few installations at once, so start-up does not take their sum.
+        gate = asyncio.Semaphore(RECONCILE_INSTALLATIONS_AT_ONCE)
+
+        async def one(installation_id: int) -> int:
+            async with gate:
+                return await self.reconcile_installation(installation_id)
+
+        counts = await asyncio.gather(*(one(i) for i in ids), return_exceptions=True)
+        for count in counts:
+            if isinstance(count, BaseException):
+                raise count  # the others were reconciled; the caller logs and retries
+        return sum(c for c in counts if isinstance(c, int))
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -320,16 +347,22 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
 
     async def on_shutdown(app: web.Application) -> None:
         queue: DeliveryQueue = app["queue"]
-        finished = await queue.drain(settings.config.server.shutdown_grace_seconds)
-        if not finished:
-            log.warning("shutting down with %d deliveries unfinished; reconciliation on the "
-                        "next start picks them up", queue.depth + queue.in_flight)
-        await queue.stop()
+        queue.accepting = False  # from now on /webhook answers 503
+        # The scheduler's passes are all redone on the next start: the grace goes to
+        # the deliveries GitHub will not send again.
         for name in ("reconcile_task", "labels_task"):
             task = app.get(name)
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        finished = await queue.drain(settings.config.server.shutdown_grace_seconds)
+        if not finished:
+            # Issues are brought up to date by the next start's reconciliation; a command
+            # cut off here can be sent again from the App's delivery log by its id.
+            log.warning("shutting down with %d deliveries unfinished (%s); reconciliation on "
+                        "the next start picks up their issues", len(queue.pending_ids),
+                        ", ".join(sorted(queue.pending_ids)[:50]))
+        await queue.stop()
 
     async def on_cleanup(app: web.Application) -> None:
         await app["session"].close()

@@ -172,7 +172,9 @@ class GitHubClientConfig:
 @dataclass(frozen=True)
 class ServerConfig:
     queue_size: int = 1000
-    workers: int = 8
+    # Coroutines, not threads: a worker waits out its installation's write pacing (1 s a
+    # write), so fewer workers than installations in a burst leaves some waiting for none.
+    workers: int = 32
     shutdown_grace_seconds: float = 25.0
 
 

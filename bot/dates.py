@@ -290,10 +290,18 @@ class _Scan:
 
 
 def _quote(text: str) -> str:
-    """What was written, safe to show: one line, no control or direction characters, short."""
+    """What was written, safe to show: one line, no control or direction characters, short,
+    and inert in the markdown of a comment (no mention, link, image, code or HTML)."""
     flat = " ".join(str(text)[:300].split())
     flat = "".join(c if c.isprintable() else "\ufffd" for c in flat).replace('"', "'")
-    return f'"{flat[:57]}…"' if len(flat) > 60 else f'"{flat}"'
+    flat = f"{flat[:57]}…" if len(flat) > 60 else flat
+    flat = _MARKUP_RE.sub(r"\\\1", flat)
+    # A full-width at sign reads the same and notifies nobody (and stays printable).
+    return '"' + _MENTION_RE.sub("\uff20", flat) + '"'
+
+
+_MARKUP_RE = re.compile(r"([\\`\[\]<>!])")
+_MENTION_RE = re.compile(r"@(?=[A-Za-z0-9])")  # what GitHub would take for a mention
 
 
 def _unreadable(text: str) -> DateError:
@@ -473,6 +481,13 @@ def _readings(raw: str, body: str, group: re.Match[str] | None, scan: _Scan) -> 
     return out
 
 
+@lru_cache(maxsize=4096)
+def _dateutil_parse(body: str, default: datetime) -> datetime:
+    # Pure and slow (a tenth of a millisecond), and every sync reads a request's dates again.
+    parsed: datetime = dateutil_parser.parse(body, default=default)
+    return parsed
+
+
 def _dateutil_fields(raw: str, reading: _Reading, scan: _Scan
                      ) -> tuple[date | None, tuple[int, int, int, int] | None, bool]:
     """(date or None, (h, m, s, us) or None, year written) — dateutil's reading, cross-checked."""
@@ -480,8 +495,8 @@ def _dateutil_fields(raw: str, reading: _Reading, scan: _Scan
     if not body:
         raise _unreadable(raw)
     try:
-        a = dateutil_parser.parse(body, default=_DEFAULT_A)
-        b = dateutil_parser.parse(body, default=_DEFAULT_B)
+        a = _dateutil_parse(body, _DEFAULT_A)
+        b = _dateutil_parse(body, _DEFAULT_B)
     except (ValueError, OverflowError):
         month = reading.month
         if month is None and scan.has_month_word:

@@ -334,8 +334,8 @@ def has_required_headings(body: str | None, template: FormTemplate) -> bool:
     This is how an issue opened from the form is recognised without its label.
     """
     wanted = template.required_ids or tuple(f.id for f in template.fields)
-    if not wanted:
-        return False
+    if not wanted or not body or "###" not in body:
+        return False  # no heading at all: most issues, and the parse is the costly part
     present = parse_form_body(body, template).present
     return all(i in present for i in wanted)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import base64
-import copy
 import json
 import logging
 import math
@@ -34,8 +33,9 @@ import random
 import re
 import time
 import urllib.parse
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping
+import zlib
+from collections import Counter, OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -60,7 +60,8 @@ USER_AGENT = "event-support-bot"
 ACCEPT = "application/vnd.github+json"
 API_VERSION_HEADERS = {"x-github-api-version": "2022-11-28"}
 MAX_PAGES = 1000  # a Link chain longer than this is a server bug, not data
-ETAG_CACHE_SIZE = 2048
+ETAG_CACHE_SIZE = 4096  # answers kept per identity, for ETags (~2,000 open requests)
+ETAG_CACHE_BYTES = 16 * 1024 * 1024  # and at most this much compressed JSON per identity
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -161,6 +162,48 @@ class GitHubStats:
     rate_limit_wait_seconds: float = 0.0
     pacing_waits: int = 0
     pacing_wait_seconds: float = 0.0
+
+
+# --- the ETag cache -----------------------------------------------------------
+
+
+class _EtagCache(MutableMapping[str, tuple[Any, ...]]):
+    """gidgethub's ETag cache, each answer held as compressed JSON text, least recent out.
+
+    Parsed JSON costs about three times its text in memory, and a reconciliation keeps
+    two answers per open request (its issue, its comments); compressed text costs a
+    tenth of that. Every read parses a fresh copy, so callers may change what they get.
+    """
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self._entries: OrderedDict[str, tuple[Any, Any, bytes, Any]] = OrderedDict()
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self.bytes = 0
+
+    def __getitem__(self, url: str) -> tuple[Any, ...]:
+        etag, last_modified, blob, more = self._entries[url]
+        self._entries.move_to_end(url)
+        return etag, last_modified, json.loads(zlib.decompress(blob)), more
+
+    def __setitem__(self, url: str, value: tuple[Any, ...]) -> None:
+        etag, last_modified, data, more = value
+        blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
+        self.pop(url, None)
+        self._entries[url] = (etag, last_modified, blob, more)
+        self.bytes += len(blob)
+        while len(self._entries) > self._max_entries or self.bytes > self._max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self.bytes -= len(dropped[2])
+
+    def __delitem__(self, url: str) -> None:
+        self.bytes -= len(self._entries.pop(url)[2])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 # --- the gate, pacing and one identity's channel ---------------------------
@@ -303,7 +346,7 @@ class _Channel:
         self._base = api_url.rstrip("/") + "/"
         base = urllib.parse.urlsplit(self._base)
         self._origin = (base.scheme, base.netloc)
-        self.cache: cachetools.LRUCache[str, Any] = cachetools.LRUCache(maxsize=ETAG_CACHE_SIZE)
+        self.cache = _EtagCache(ETAG_CACHE_SIZE, ETAG_CACHE_BYTES)
         creds: dict[str, Any] = {}
         if app is not None:
             creds = {"app_id": app.app_id, "private_key": app.private_key}
@@ -422,9 +465,8 @@ class _Channel:
             return body, more
 
         if method == "GET":
-            body, more = await self.attempts(method, full, send, idempotent=True)
-            # The ETag cache holds this very object: hand out a copy.
-            return copy.deepcopy(body), more
+            # The ETag cache keeps its own copy (JSON text), so this one is the caller's.
+            return await self.attempts(method, full, send, idempotent=True)
         async with self._write_lock:  # GitHub asks for serial writes
             return await self.attempts(method, full, send, idempotent=idempotent, write=True,
                                        content=content)

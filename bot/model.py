@@ -71,13 +71,16 @@ def issue_from_json(data: Any, repo: RepoRef) -> IssueSnapshot:
         raise ValueError("issue has no valid number")
     user = data.get("user") if isinstance(data.get("user"), dict) else {}
     labels = []
-    for label in data.get("labels") or []:
+    # A list only: a string here would otherwise be read one character at a time.
+    raw_labels = data.get("labels")
+    for label in raw_labels if isinstance(raw_labels, list) else []:
         if isinstance(label, dict) and isinstance(label.get("name"), str):
             labels.append(label["name"])
         elif isinstance(label, str):
             labels.append(label)
+    raw_assignees = data.get("assignees")
     assignees = [
-        a["login"] for a in (data.get("assignees") or [])
+        a["login"] for a in (raw_assignees if isinstance(raw_assignees, list) else [])
         if isinstance(a, dict) and isinstance(a.get("login"), str)
     ]
     created = parse_github_time(data.get("created_at"))

@@ -65,9 +65,10 @@ def posted_ids(comments: Iterable[Comment], bot_login: str | None) -> frozenset[
 
 def _with_outbox(body: str, entries: tuple[OwedReply, ...]) -> str:
     """The status comment's text with its state's outbox set to ``entries``."""
-    match = _STATE_BLOCK_RE.search(body)
-    if match is None:
+    blocks = list(_STATE_BLOCK_RE.finditer(body))
+    if not blocks:
         return body
+    match = blocks[-1]  # the last one is the bot's (see ``status.read_status``)
     state = read_status(body).state
     extra = {k: v for k, v in state.extra.items() if k != OUTBOX_KEY}
     if entries:

@@ -19,6 +19,7 @@ comment's hidden state, so a restart does not repeat it on the same request.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -223,6 +224,7 @@ class RepoConfigs:
             maxsize=1024, ttl=ttl_seconds, timer=timer) if ttl_seconds > 0 else None
         self._parsed: cachetools.LRUCache[str, RepoConfig] = cachetools.LRUCache(maxsize=256)
         self._noted: set[tuple[str, str]] = set()  # (repo, digest) named in a comment
+        self._reading: dict[str, asyncio.Lock] = {}  # one read of a repository's file at a time
 
     def forget(self, repo: str | None = None) -> None:
         """Read the file again next time (all repositories when ``repo`` is None)."""
@@ -256,19 +258,24 @@ class RepoConfigs:
             return cached
         if not isinstance(client, FileReader):
             return self._deployment
-        try:
-            source = await client.file_text(repo, OVERRIDE_PATH)
-        except Exception as e:  # no contents permission, GitHub down: carry on as deployed
-            log.warning("%s: cannot read %s (%s); using the deployment's config", repo,
-                        OVERRIDE_PATH, e)
-            return self._deployment
-        loaded = self.from_text(source)
-        if loaded.broken:
-            log.warning("%s: %s is broken; using the deployment's config: %s", repo,
-                        OVERRIDE_PATH, "; ".join(loaded.problem))
-        if self._loaded is not None:
-            self._loaded[key] = loaded
-        return loaded
+        # A burst of deliveries for one repository reads the file once, not once each.
+        async with self._reading.setdefault(key, asyncio.Lock()):
+            cached = self._loaded.get(key) if self._loaded is not None else None
+            if cached is not None:
+                return cached
+            try:
+                source = await client.file_text(repo, OVERRIDE_PATH)
+            except Exception as e:  # no contents permission, GitHub down: carry on as deployed
+                log.warning("%s: cannot read %s (%s); using the deployment's config", repo,
+                            OVERRIDE_PATH, e)
+                return self._deployment
+            loaded = self.from_text(source)
+            if loaded.broken:
+                log.warning("%s: %s is broken; using the deployment's config: %s", repo,
+                            OVERRIDE_PATH, "; ".join(loaded.problem))
+            if self._loaded is not None:
+                self._loaded[key] = loaded
+            return loaded
 
     def hook(self, repo: str, loaded: RepoConfig, inner: PlanHook | None) -> PlanHook | None:
         """``inner``, plus the one-time note when ``loaded`` is a broken override."""

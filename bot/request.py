@@ -93,9 +93,10 @@ def read_hub(raw: str | None) -> tuple[str | None, str | None, str | None]:
         parts = urlsplit(candidate)
         host = (parts.hostname or "").lower().rstrip(".")
         port = parts.port
-    except ValueError:
-        host, port = "", None
-    if parts.scheme not in ("http", "https") or not _HOST_RE.match(host):
+        scheme = parts.scheme
+    except ValueError:  # "[" without an IPv6 address, a port that is not a number
+        host, port, scheme = "", None, ""
+    if scheme not in ("http", "https") or not _HOST_RE.match(host):
         return None, None, (f"{text.quote(value)} is not a hub address; write it like "
                             "`https://hub.example.org` or `hub.example.org`")
     netloc = host if port is None else f"{host}:{port}"

@@ -95,6 +95,11 @@ class DeliveryQueue:
     def in_flight(self) -> int:
         return len(self._pending)
 
+    @property
+    def pending_ids(self) -> frozenset[str]:
+        """Deliveries taken and not yet done (queued or being processed)."""
+        return frozenset(self._pending)
+
     def offer(self, delivery: Delivery) -> str:
         """-> "queued", "duplicate" or "full"."""
         if delivery.id in self._done or delivery.id in self._pending:

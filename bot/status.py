@@ -168,8 +168,9 @@ def listed_items(body: str) -> frozenset[str]:
 
 
 def read_status(body: str, comment_id: int = 0) -> StatusComment:
-    m = _STATE_RE.search(body)
-    state = decode_state(m.group(1)) if m else StatusState()
+    # The bot writes its block last: one earlier in the text can only be a forgery.
+    blocks = list(_STATE_RE.finditer(body))
+    state = decode_state(blocks[-1].group(1)) if blocks else StatusState()
     return StatusComment(id=comment_id, body=body, state=state, ticked=ticked_items(body))
 
 

@@ -7,28 +7,29 @@ lines, close an HTML comment, or forge the hidden state block.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 _ZWSP = "\u200b"
 _MENTION_RE = re.compile(r"@(?=[A-Za-z0-9])")
 _MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# Names that notify a whole room elsewhere; on GitHub they would ping whoever owns the
+# login, which is never what someone writing them means.
+_ROOM_MENTIONS = frozenset({"everyone", "here", "channel", "all"})
+
+
+# Unicode's categories Cs (surrogates), Cc (controls), Zl and Zp are these fixed ranges;
+# regular expressions find them without a Python loop per character (a hot path).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")  # lone surrogates cannot be encoded for GitHub
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Bidi overrides could make a rendered line read differently from its text.
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _printable(text: str) -> str:
-    out = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat == "Cs":  # lone surrogates cannot be encoded for GitHub
-            out.append("\ufffd")
-        elif cat in ("Cc", "Zl", "Zp"):
-            out.append(" ")
-        elif ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
-            # Bidi overrides could make a rendered line read differently from its text.
-            continue
-        else:
-            out.append(ch)
-    return "".join(out)
+    if text.isascii() and text.isprintable():
+        return text
+    text = _SURROGATE_RE.sub("\ufffd", text)
+    return _BIDI_RE.sub("", _CONTROL_RE.sub(" ", text))
 
 
 def inline(text: str | None, limit: int = 120) -> str:
@@ -58,6 +59,8 @@ def code(text: str | None, limit: int = 120) -> str:
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     flat = flat.replace("`", "'")
+    # The bot's hidden markers are HTML comments: people's text never holds one whole.
+    flat = flat.replace("<!--", "<!\u200b--").replace("-->", "--\u200b>")
     return f"`{flat}`"
 
 
@@ -72,7 +75,7 @@ def quote(text: str | None, limit: int = 80) -> str:
 
 
 def is_login(text: str) -> bool:
-    return bool(_LOGIN_RE.match(text))
+    return bool(_LOGIN_RE.match(text)) and text.lower() not in _ROOM_MENTIONS
 
 
 def mention(login: str) -> str:

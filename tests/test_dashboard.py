@@ -7,6 +7,7 @@ unless ``REQUIRE_BROWSER=1`` (set by ``.ci/run``), where they fail instead.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sys
@@ -332,3 +333,27 @@ def test_without_chromium_the_browser_test_says_how_to_install_it(
     with pytest.raises(outcome) as caught:
         require_browser()
     assert "apt-get install -y chromium" in str(caught.value)
+
+
+async def test_the_chart_is_cached_and_refreshed_in_the_background(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import dashboard
+
+    builds: list[datetime] = []
+
+    async def build(bot: Any, now: datetime) -> dashboard.ChartData:
+        builds.append(now)
+        return dashboard.ChartData({"2026-11": {"exam": len(builds)}}, now, "test")
+
+    monkeypatch.setattr(dashboard, "build_chart", build)
+    cache = dashboard.ChartCache(ttl=timedelta(hours=1))
+    first = await cache.get(None, NOW)
+    assert first is not None and first.by_month["2026-11"]["exam"] == 1
+    assert await cache.get(None, NOW + timedelta(minutes=59)) is first
+    stale = await cache.get(None, NOW + timedelta(hours=2))
+    assert stale is first  # shown at once while the new one is built
+    await asyncio.sleep(0)
+    fresh = await cache.get(None, NOW + timedelta(hours=2))
+    assert fresh is not None and fresh.by_month["2026-11"]["exam"] == 2
+    assert len(builds) == 2
+    await cache.close()
