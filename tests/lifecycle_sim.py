@@ -16,11 +16,14 @@ from typing import Any
 
 from bot import lifecycle
 from bot.config import Config, load_config
-from bot.forms import FormTemplate, load_form, render_form_body
+from bot.forms import FormTemplate
 from bot.model import Desired, IssueSnapshot, RepoRef, WorkflowDispatch
 from bot.plan import Triage, plan
 from bot.prewarm import iso, with_records
 from bot.status import DispatchRecord, StatusComment, StatusState, read_status
+
+from .requests_seed import FORM, option  # noqa: F401  (re-exported for the lifecycle tests)
+from .requests_seed import exam_body as form_body
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -35,31 +38,6 @@ def base_config(**prewarm: Any) -> Config:
     return replace(config, prewarm=replace(config.prewarm, **settings))
 
 
-FORM = load_form(base_config().form_path)
-
-
-def option(field_id: str, prefix: str) -> str:
-    f = FORM.field(field_id)
-    assert f is not None
-    return next(o for o in f.options if o.lower().startswith(prefix))
-
-
-def form_body(**answers: str | None) -> str:
-    values: dict[str, str | None] = {
-        "hub_url": "https://stat101.hubs.example.org",
-        "event_name": "STAT 101 final",
-        "event_type": option("event_type", "exam"),
-        "start": "2027-03-09 13:00",
-        "end": "2027-03-09 16:00",
-        "timezone": "America/Chicago",
-        "attendees": "180",
-        "memory_per_user": "4 GB",
-        "tier": option("tier", "standard"),
-        "community_rep": "@prof-okafor",
-        "details": None,
-    }
-    values.update(answers)
-    return render_form_body(FORM, values)
 
 
 def make_issue(body: str | None = None, opened: datetime = OPENED) -> IssueSnapshot:

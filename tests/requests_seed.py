@@ -30,6 +30,25 @@ def option(field_id: str, prefix: str) -> str:
     return next(o for o in found.options if o.lower().startswith(prefix.lower()))
 
 
+def exam_body(**answers: str | None) -> str:
+    """The usual exam request (STAT 101 final, Chicago), with ANSWERS replacing fields."""
+    values: dict[str, str | None] = {
+        "hub_url": "https://stat101.hubs.example.org",
+        "event_name": "STAT 101 final",
+        "event_type": option("event_type", "exam"),
+        "start": "2027-03-09 13:00",
+        "end": "2027-03-09 16:00",
+        "timezone": "America/Chicago",
+        "attendees": "180",
+        "memory_per_user": "4 GB",
+        "tier": option("tier", "standard"),
+        "community_rep": "@prof-okafor",
+        "details": None,
+    }
+    values.update(answers)
+    return render_form_body(FORM, values)
+
+
 def request_body(*, hub: str, name: str, event_type: str, start: str, end: str,
                  tier: str, attendees: str = "120", timezone: str | None = "UTC",
                  rep: str | None = "@prof-okafor", details: str | None = None) -> str:

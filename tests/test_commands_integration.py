@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from bot.config import Config, PrewarmConfig
-from bot.forms import load_form, render_form_body
 from bot.status import MARKER, read_status
 
 from .botapp import RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
 from .payloads import issue_comment_payload, issues_payload
+from .requests_seed import exam_body, option
 
 REPO = "jupyter-community/event-requests"
 OPS = "jupyter-community/infrastructure"
@@ -23,29 +23,19 @@ OPENED = "2026-11-23T09:00:00Z"
 BOT_LOGIN = "event-support-bot[bot]"
 STATE = "<!-- event-support-bot:state"
 CONFIG = replace(fast_config(), team_lead_team="jupyter-community/leads")
-FORM = load_form(CONFIG.form_path)
-
-
-def option(field: str, prefix: str) -> str:
-    f = FORM.field(field)
-    assert f is not None
-    return next(o for o in f.options if o.lower().startswith(prefix))
 
 
 def body(**answers: Any) -> str:
+    """A midterm on the enhanced tier (which needs a lead's approval)."""
     base: dict[str, Any] = {
         "hub_url": "https://stat101.midwest.hubs.example.org",
         "event_name": "STAT 101 midterm",
-        "event_type": option("event_type", "exam"),
-        "start": "2027-03-09 13:00",
         "end": "2027-03-09 16:15",
-        "timezone": "America/Chicago",
-        "attendees": "180",
+        "memory_per_user": None,
         "tier": option("tier", "enhanced"),
-        "community_rep": "@prof-okafor",
     }
     base.update(answers)
-    return render_form_body(FORM, base)
+    return exam_body(**base)
 
 
 def seed(fake: FakeGitHub) -> None:

@@ -29,7 +29,6 @@ import pytest
 
 from bot.app import EventBot
 from bot.config import Config
-from bot.forms import load_form, render_form_body
 from bot.logs import setup_logging
 from bot.model import RepoRef, comment_from_json, issue_from_json
 from bot.plan import plan
@@ -38,6 +37,8 @@ from bot.status import MARKER, find_status
 from .botapp import Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub, Faults
 from .payloads import issue_comment_payload, issues_payload
+from .requests_seed import FORM, option
+from .requests_seed import exam_body as form_body
 
 REPO = "jupyter-community/event-requests"
 OTHER_REPO = "stats-dept/events"
@@ -47,31 +48,6 @@ OPENED = "2026-11-23T09:00:00Z"
 BOT_LOGIN = "event-support-bot[bot]"
 LEAD = "lead-lee"
 
-FORM = load_form(fast_config().form_path)
-
-
-def option(field_id: str, prefix: str) -> str:
-    f = FORM.field(field_id)
-    assert f is not None
-    return next(o for o in f.options if o.lower().startswith(prefix))
-
-
-def form_body(**answers: str | None) -> str:
-    values: dict[str, str | None] = {
-        "hub_url": "https://stat101.hubs.example.org",
-        "event_name": "STAT 101 final",
-        "event_type": option("event_type", "exam"),
-        "start": "2027-03-09 13:00",
-        "end": "2027-03-09 16:00",
-        "timezone": "America/Chicago",
-        "attendees": "180",
-        "memory_per_user": "4 GB",
-        "tier": option("tier", "standard"),
-        "community_rep": "@prof-okafor",
-        "details": None,
-    }
-    values.update(answers)
-    return render_form_body(FORM, values)
 
 
 def faulty_config(**github: Any) -> Config:

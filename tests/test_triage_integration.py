@@ -10,44 +10,20 @@ from typing import Any
 import pytest
 
 from bot.config import AwayRange, Engineer
-from bot.forms import load_form, render_form_body
 from bot.status import MARKER
 
 from .botapp import Clock, fast_config, running_bot
 from .fakegithub import FakeGitHub
 from .payloads import issues_payload
+from .requests_seed import exam_body, option
 
 REPO = "jupyter-community/event-requests"
 INSTALLATION = 7001
 OPENED = "2026-11-23T09:00:00Z"
 BOT_LOGIN = "event-support-bot[bot]"
 
-FORM = load_form(fast_config().form_path)
-
-
 def body(**answers: Any) -> str:
-    base: dict[str, Any] = {
-        "hub_url": "https://stat101.hubs.example.org",
-        "event_name": "STAT 101 final",
-        "event_type": "Exam or graded assessment",
-        "start": "2027-03-09 13:00",
-        "end": "2027-03-09 16:00",
-        "timezone": "America/Chicago",
-        "attendees": "180",
-        "memory_per_user": "4 GB",
-        "tier": next(o for o in FORM.field("tier").options  # type: ignore[union-attr]
-                     if o.startswith("standard")),
-        "community_rep": "@prof-okafor",
-        "details": None,
-    }
-    base.update(answers)
-    return render_form_body(FORM, base)
-
-
-def option(field: str, prefix: str) -> str:
-    f = FORM.field(field)
-    assert f is not None
-    return next(o for o in f.options if o.lower().startswith(prefix))
+    return exam_body(**answers)
 
 
 def seed(fake: FakeGitHub) -> None:
