@@ -241,6 +241,9 @@ class EventBot:
         if not isinstance(inst, dict) or not isinstance(inst.get("id"), int):
             return
         if action in ("created", "added", "new_permissions_accepted", "unsuspend"):
+            named = repos_in_payload(payload)
+            for repo in named if named is not None else [None]:
+                self.repo_configs.forget(repo)  # read each repository's override afresh
             # Labels first, so the requests reconciled next get them in their colours.
             await self.sync_labels(inst["id"], repos_in_payload(payload))
             await self.reconcile_installation(inst["id"])

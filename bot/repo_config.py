@@ -215,6 +215,7 @@ class RepoConfigs:
     """Each repository's config, from its override file or the deployment's."""
 
     def __init__(self, base: Config, *, ttl_seconds: float = 60.0,
+                 absent_ttl_seconds: float = 3600.0,
                  timer: Callable[[], float] = time.monotonic) -> None:
         self.base = base
         self._deployment = RepoConfig(base, "deployment")
@@ -222,18 +223,24 @@ class RepoConfigs:
         # cache under file_text makes every re-read after it cheap.
         self._loaded: cachetools.TTLCache[str, RepoConfig] | None = cachetools.TTLCache(
             maxsize=1024, ttl=ttl_seconds, timer=timer) if ttl_seconds > 0 else None
+        # "No file" is a 404, which carries no ETag and so counts against the rate limit
+        # each time: remember it longer (an installation event or a restart reads again).
+        self._absent: cachetools.TTLCache[str, bool] | None = cachetools.TTLCache(
+            maxsize=4096, ttl=absent_ttl_seconds, timer=timer
+        ) if ttl_seconds > 0 and absent_ttl_seconds > 0 else None
         self._parsed: cachetools.LRUCache[str, RepoConfig] = cachetools.LRUCache(maxsize=256)
         self._noted: set[tuple[str, str]] = set()  # (repo, digest) named in a comment
         self._reading: dict[str, asyncio.Lock] = {}  # one read of a repository's file at a time
 
     def forget(self, repo: str | None = None) -> None:
         """Read the file again next time (all repositories when ``repo`` is None)."""
-        if self._loaded is None:
-            return
-        if repo is None:
-            self._loaded.clear()
-        else:
-            self._loaded.pop(repo.lower(), None)
+        for cache in (self._loaded, self._absent):
+            if cache is None:
+                continue
+            if repo is None:
+                cache.clear()
+            else:
+                cache.pop(repo.lower(), None)
 
     def from_text(self, source: str | None) -> RepoConfig:
         """The config for an override's text (None: no file)."""
@@ -256,6 +263,8 @@ class RepoConfigs:
         cached = self._loaded.get(key) if self._loaded is not None else None
         if cached is not None:
             return cached
+        if self._absent is not None and key in self._absent:
+            return self._deployment
         if not isinstance(client, FileReader):
             return self._deployment
         # A burst of deliveries for one repository reads the file once, not once each.
@@ -269,6 +278,8 @@ class RepoConfigs:
                 log.warning("%s: cannot read %s (%s); using the deployment's config", repo,
                             OVERRIDE_PATH, e)
                 return self._deployment
+            if source is None and self._absent is not None:
+                self._absent[key] = True
             loaded = self.from_text(source)
             if loaded.broken:
                 log.warning("%s: %s is broken; using the deployment's config: %s", repo,

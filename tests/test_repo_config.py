@@ -248,3 +248,29 @@ async def test_a_fixed_override_takes_effect(fake_github: FakeGitHub, app_key: s
     assert "@repo-lead" in status_of(fake_github, OWN, number)["body"]
     assert len(notes(fake_github, OWN, number)) == 1
 
+
+
+async def test_a_missing_override_is_remembered_so_reconciliation_costs_nothing(
+    fake_github: FakeGitHub,
+) -> None:
+    """A 404 has no ETag: without remembering it, every pass would spend a counted call."""
+    import aiohttp
+
+    from bot.github import TokenClient
+
+    fake_github.add_installation(1, "org")
+    fake_github.add_repo("org/plain", 1)
+    fake_github.personal_tokens.add("tok")
+    clock = [0.0]
+    configs = RepoConfigs(default_config(), ttl_seconds=60, absent_ttl_seconds=3600,
+                          timer=lambda: clock[0])
+    async with aiohttp.ClientSession() as session:
+        client = TokenClient(session, "tok", fake_github.api_url, default_config().github)
+        await configs.load(client, "org/plain")
+        clock[0] += 900  # a reconciliation interval later
+        fake_github.reset_log()
+        loaded = await configs.load(client, "org/plain")
+        assert loaded.config == default_config() and fake_github.requests == []
+        configs.forget("org/plain")  # an installation event
+        fake_github.set_file("org/plain", ".github/event-bot.yml", "notice_days: 30\n")
+        assert (await configs.load(client, "org/plain")).config.notice_days == 30
