@@ -126,7 +126,10 @@ class EventBot:
         return await sync_app_labels(self.github, self.config_for, installation_id, repos)
 
     async def sync(self, repo: RepoRef, number: int, issue_json: Any = None,
-                   hook: PlanHook | None = None) -> SyncResult:
+                   hook: PlanHook | None = None, issue_is_current: bool = False
+                   ) -> SyncResult:
+        """One request brought up to date; ``issue_is_current``: ``issue_json`` was just
+        read from GitHub (a reconciliation listing), not taken from a webhook payload."""
         client = await self.client_for(repo.installation_id)
         key = (repo.full_name.lower(), number)
         with issue_context(repo.full_name, number):
@@ -138,6 +141,7 @@ class EventBot:
                     result = await sync_request(
                         client, repo, number, loaded.config, self.settings.form, self.clock(),
                         bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
+                        issue_is_current=issue_is_current,
                         read_comments=not self.settings.dry_run,
                     )
             except Exception as e:
@@ -241,9 +245,10 @@ class EventBot:
         if not isinstance(inst, dict) or not isinstance(inst.get("id"), int):
             return
         if action in ("created", "added", "new_permissions_accepted", "unsuspend"):
-            named = repos_in_payload(payload)
-            for repo in named if named is not None else [None]:
-                self.repo_configs.forget(repo)  # read each repository's override afresh
+            if action in ("created", "added"):
+                named = repos_in_payload(payload)
+                for repo in named if named is not None else [None]:
+                    self.repo_configs.forget(repo)  # new repositories: read their overrides
             # Labels first, so the requests reconciled next get them in their colours.
             await self.sync_labels(inst["id"], repos_in_payload(payload))
             await self.reconcile_installation(inst["id"])
@@ -264,7 +269,8 @@ class EventBot:
                 if not isinstance(issue, dict) or "pull_request" in issue:
                     continue
                 try:
-                    result = await self.sync(repo, issue["number"], issue_json=issue)
+                    result = await self.sync(repo, issue["number"], issue_json=issue,
+                                             issue_is_current=True)
                 except Exception:
                     self.metrics.reconcile.labels(result="error").inc()
                     log.exception("reconciling %s#%s failed", full, issue.get("number"))

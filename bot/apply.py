@@ -119,6 +119,7 @@ async def sync_request(
     issue_json: Any = None,
     hook: PlanHook | None = None,
     read_comments: bool = True,
+    issue_is_current: bool = False,
 ) -> SyncResult:
     """Bring one request to the state its body, its status comment and the clock call for."""
     data = issue_json if issue_json is not None else await client.issue(repo.full_name, number)
@@ -131,7 +132,7 @@ async def sync_request(
     if read_comments:
         comments = await _read_comments(client, issue)
         status, duplicates = find_status(comments, bot_login)
-        if status is not None and issue_json is not None:
+        if status is not None and issue_json is not None and not issue_is_current:
             # The bot has acted on this issue before, so the payload may predate that
             # (a redelivery, a late second delivery): plan from the issue as it is now.
             issue = issue_from_json(await client.issue(repo.full_name, number), repo)

@@ -271,3 +271,21 @@ async def test_a_person_ticking_a_box_updates_progress(fake_github: FakeGitHub, 
     [after] = status_comments(fake_github, number)
     assert "(1/12 done)" in after["body"]
     assert "- [x] Confirm the event details" in after["body"]
+
+
+async def test_a_reconciliation_pass_over_unchanged_requests_costs_no_counted_call(
+    fake_github: FakeGitHub, app_key: str
+) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key) as bot:
+        for _ in range(3):
+            fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                  body=body())
+        await bot.bot.reconcile_all()  # triages the three (no webhook was delivered)
+        await bot.bot.reconcile_all()  # warms every ETag
+        fake_github.reset_log()
+        await bot.bot.reconcile_all()
+    assert fake_github.requests, "the pass did not look at GitHub at all"
+    assert [r.path for r in fake_github.requests if r.counted_against_limit] == []
+    # The listing is fresh: no second read of each issue.
+    assert not [r for r in fake_github.requests if r.operation_id == "issues/get"]
