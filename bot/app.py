@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from cachetools import TTLCache
 
 from .apply import IssueClient, PlanHook, SyncResult, sync_request
 from .commanding import on_issue_comment
@@ -79,6 +81,8 @@ class EventBot:
         # cannot redo a command, so reconciliation runs these again (MAX_COMMAND_ATTEMPTS).
         self.unfinished: dict[str, tuple[Delivery, int]] = {}
         self.index = RequestIndex()
+        # When this process last synced each issue: a listing older than that is stale.
+        self._synced: TTLCache[tuple[str, int], float] = TTLCache(maxsize=100_000, ttl=86_400)
         self.repo_configs = RepoConfigs(settings.config)  # .github/event-bot.yml per repo
         self.agenda = Agenda()  # when each request next needs the scheduler
         self._issue_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
@@ -126,10 +130,11 @@ class EventBot:
         return await sync_app_labels(self.github, self.config_for, installation_id, repos)
 
     async def sync(self, repo: RepoRef, number: int, issue_json: Any = None,
-                   hook: PlanHook | None = None, issue_is_current: bool = False
+                   hook: PlanHook | None = None, listed_at: float | None = None
                    ) -> SyncResult:
-        """One request brought up to date; ``issue_is_current``: ``issue_json`` was just
-        read from GitHub (a reconciliation listing), not taken from a webhook payload."""
+        """One request brought up to date. ``listed_at``: ``issue_json`` comes from a list
+        read from GitHub at that moment (``time.monotonic``), not from a webhook payload;
+        it is planned from as it is unless this process synced the issue since."""
         client = await self.client_for(repo.installation_id)
         key = (repo.full_name.lower(), number)
         with issue_context(repo.full_name, number):
@@ -138,12 +143,14 @@ class EventBot:
             hook = self.repo_configs.hook(repo.full_name, loaded, hook)
             try:
                 async with self.issue_lock(repo.full_name, number):
+                    current = listed_at is not None and self._synced.get(key, -1.0) < listed_at
                     result = await sync_request(
                         client, repo, number, loaded.config, self.settings.form, self.clock(),
                         bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
-                        issue_is_current=issue_is_current,
+                        issue_is_current=current,
                         read_comments=not self.settings.dry_run,
                     )
+                    self._synced[key] = time.monotonic()
             except Exception as e:
                 if isinstance(e, GitHubError) and e.status in (404, 410):
                     # The issue is gone (deleted, transferred, never was): nothing to retry.
@@ -265,12 +272,13 @@ class EventBot:
                 continue
             owner, name = full.split("/", 1)
             repo = RepoRef(owner, name, installation_id)
+            listed_at = time.monotonic()
             for issue in await client.open_issues(full, None):
                 if not isinstance(issue, dict) or "pull_request" in issue:
                     continue
                 try:
                     result = await self.sync(repo, issue["number"], issue_json=issue,
-                                             issue_is_current=True)
+                                             listed_at=listed_at)
                 except Exception:
                     self.metrics.reconcile.labels(result="error").inc()
                     log.exception("reconciling %s#%s failed", full, issue.get("number"))
