@@ -164,7 +164,3 @@ async def sync_request(
     if writes:
         log.info("applied %d write(s) to %s#%s", writes, repo.full_name, number)
     return SyncResult(issue, triage, desired, writes, status, config)
-
-
-def without_comment_change(desired: Desired) -> Desired:
-    return replace(desired, status_body=None)
