@@ -12,7 +12,7 @@ import pytest
 from bot.config import AwayRange, Engineer
 from bot.status import MARKER
 
-from .botapp import Clock, fast_config, running_bot
+from .botapp import Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
 from .payloads import issues_payload
 from .requests_seed import exam_body, option
@@ -29,6 +29,14 @@ def body(**answers: Any) -> str:
 def seed(fake: FakeGitHub) -> None:
     fake.add_installation(INSTALLATION, "jupyter-community")
     fake.add_repo(REPO, INSTALLATION)
+
+
+async def open_request(bot: RunningBot, fake: FakeGitHub, text: str) -> int:
+    """A champion opens a request; the bot has triaged it when this returns."""
+    number = fake.add_issue(REPO, labels=["event-request"], created_at=OPENED, body=text)
+    await bot.deliver("issues", issues_payload(fake, REPO, number, "opened"))
+    await bot.settle()
+    return number
 
 
 def status_comments(fake: FakeGitHub, number: int) -> list[dict[str, Any]]:
@@ -105,10 +113,7 @@ async def test_editing_dates_edits_the_same_comment_and_keeps_ticks(
 ) -> None:
     seed(fake_github)
     async with running_bot(fake_github, app_key) as bot:
-        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
-                                       body=body())
-        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
-        await bot.settle()
+        number = await open_request(bot, fake_github, body())
         [comment] = status_comments(fake_github, number)
         # An engineer ticks a box by editing the comment, as GitHub's UI does.
         ticked = comment["body"].replace("- [ ] Check cloud quotas", "- [x] Check cloud quotas")
@@ -149,10 +154,8 @@ async def test_invalid_then_fixed(fake_github: FakeGitHub, app_key: str) -> None
 async def test_short_notice(fake_github: FakeGitHub, app_key: str) -> None:
     seed(fake_github)
     async with running_bot(fake_github, app_key) as bot:
-        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
-                                       body=body(start="2026-12-01 13:00", end="2026-12-01 16:00"))
-        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
-        await bot.settle()
+        number = await open_request(bot, fake_github,
+                                    body(start="2026-12-01 13:00", end="2026-12-01 16:00"))
     assert "short-notice" in fake_github.labels(REPO, number)
     [comment] = status_comments(fake_github, number)
     assert "Short notice" in comment["body"]
@@ -166,10 +169,8 @@ async def test_an_engineer_away_is_skipped(fake_github: FakeGitHub, app_key: str
         Engineer("bob"), Engineer("carol")))
     config = replace(config, oncall=oncall)
     async with running_bot(fake_github, app_key, config=config) as bot:
-        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
-                                       body=body(event_type=option("event_type", "workshop")))
-        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
-        await bot.settle()
+        workshop = body(event_type=option("event_type", "workshop"))
+        number = await open_request(bot, fake_github, workshop)
     assignees = fake_github.assignees(REPO, number)
     assert len(assignees) == 1 and "alice" not in assignees
 
@@ -255,10 +256,7 @@ async def test_a_person_ticking_a_box_updates_progress(fake_github: FakeGitHub, 
 
     seed(fake_github)
     async with running_bot(fake_github, app_key) as bot:
-        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
-                                       body=body())
-        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
-        await bot.settle()
+        number = await open_request(bot, fake_github, body())
         [comment] = status_comments(fake_github, number)
         assert "(0/12 done)" in comment["body"]
         fake_github._comments[comment["id"]].body = comment["body"].replace(
