@@ -172,6 +172,8 @@ class SchedulerStats:
     last_reconcile: datetime | None = None
     last_redeliver: datetime | None = None
     errors: int = 0
+    # failed passes in a row, by loop ("reconcile", "redeliver"); a failed pass is retried sooner
+    failures_in_a_row: dict[str, int] = field(default_factory=dict)
     redelivered_guids: set[str] = field(default_factory=set)
 
 
@@ -257,30 +259,58 @@ class Scheduler:
                 log.exception("redelivery sweep failed")
         return count + await self.tick()
 
+    def _retry_after(self, interval: float, failures: int) -> timedelta:
+        """The wait before the next pass: the interval, or a doubling backoff after failures.
+
+        A pass that failed (GitHub down at start-up, say) is tried again after the client's
+        longest backoff, doubling on each failure in a row, never later than the interval.
+        """
+        if failures == 0:
+            return timedelta(seconds=interval)
+        base = self.bot.config.github.backoff_max_seconds
+        return timedelta(seconds=min(interval, base * 2 ** min(failures - 1, 20)))
+
     def _spawn_if_due(self, now: datetime) -> None:
         cfg = self.bot.config.scheduler
+        stats = self.stats
         if self._reconciling is None or self._reconciling.done():
-            last = self.stats.last_reconcile
-            if last is None or now - last >= timedelta(seconds=cfg.reconcile_seconds):
-                self.stats.last_reconcile = now
-                self._reconciling = asyncio.create_task(self._guarded(self.reconcile),
-                                                        name="reconcile")
+            last = stats.last_reconcile
+            wait = self._retry_after(cfg.reconcile_seconds,
+                                     stats.failures_in_a_row.get("reconcile", 0))
+            if last is None or now - last >= wait:
+                stats.last_reconcile = now
+                self._reconciling = asyncio.create_task(
+                    self._guarded(self.reconcile, "reconcile", cfg.reconcile_seconds),
+                    name="reconcile")
         if self._redelivering is None or self._redelivering.done():
-            last = self.stats.last_redeliver
-            if last is None or now - last >= timedelta(seconds=cfg.redeliver_seconds):
-                self.stats.last_redeliver = now
-                self._redelivering = asyncio.create_task(self._guarded(self.redeliver),
-                                                         name="redeliver")
+            last = stats.last_redeliver
+            wait = self._retry_after(cfg.redeliver_seconds,
+                                     stats.failures_in_a_row.get("redeliver", 0))
+            if last is None or now - last >= wait:
+                stats.last_redeliver = now
+                self._redelivering = asyncio.create_task(
+                    self._guarded(self.redeliver, "redeliver", cfg.redeliver_seconds),
+                    name="redeliver")
 
-    async def _guarded(self, work: Callable[[], Awaitable[int]]) -> int:
+    async def _guarded(self, work: Callable[[], Awaitable[int]],
+                       loop: str | None = None, interval: float = 0.0) -> int:
         try:
-            return await work()
+            done = await work()
         except asyncio.CancelledError:
             raise
         except Exception:
             self.stats.errors += 1
-            log.exception("scheduler pass failed; it runs again next interval")
+            if loop is None:
+                log.exception("scheduler pass failed; it runs again next tick")
+                return 0
+            count = self.stats.failures_in_a_row.get(loop, 0) + 1
+            self.stats.failures_in_a_row[loop] = count
+            log.exception("scheduler pass failed (%d in a row); tried again in %.0f s", count,
+                          self._retry_after(interval, count).total_seconds())
             return 0
+        if loop is not None:
+            self.stats.failures_in_a_row[loop] = 0
+        return done
 
     async def run(self) -> None:
         """Loop until cancelled: reconcile at once, then tick, reconcile and sweep on time."""

@@ -197,7 +197,9 @@ async def test_start_up_reconciliation_triages_what_came_while_down(
     fake_github.faults.timeout_seconds = 0.3
     fake_github.faults.timeout_rate = 1.0
     cfg = config(tick_seconds=0.02, reconcile_seconds=3600, redeliver_seconds=3600)
-    async with running_bot(fake_github, app_key, config=cfg, scheduler=True) as bot:
+    clock = Clock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    async with running_bot(fake_github, app_key, config=cfg, clock=clock,
+                           scheduler=True) as bot:
         started = time.monotonic()
         async with bot.session.get(bot.server.make_url("/healthz")) as resp:
             assert resp.status == 200
@@ -208,7 +210,10 @@ async def test_start_up_reconciliation_triages_what_came_while_down(
         fake_github.faults.timeout_rate = 0.0
         deadline = time.monotonic() + 20
         while scheduler.stats.reconciliations < 1:
+            # On a slow machine the held pass may have given up already; it is retried after
+            # a short backoff on the bot's clock, well inside the hour-long interval.
             assert time.monotonic() < deadline, "start-up reconciliation did not finish"
+            clock.now += timedelta(seconds=1)
             await asyncio.sleep(0.05)
         fake_github.reset_log()
         assert await Scheduler(bot.bot).reconcile() == 2
@@ -217,6 +222,40 @@ async def test_start_up_reconciliation_triages_what_came_while_down(
         assert len(bot_comments(fake_github, n)) == 1
         assert "event-request" in fake_github.labels(REPO, n)
     assert fake_github.comments(REPO, plain) == []
+
+
+async def test_a_failed_start_up_reconciliation_is_retried_soon_not_next_interval(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    number = new_request(fake_github)
+    fake_github.faults.fault_paths = ("GET /repos/{owner}/{repo}/issues",)
+    fake_github.faults.error_rate = 1.0  # GitHub down when the bot starts
+    cfg = config(tick_seconds=0.02, reconcile_seconds=3600, redeliver_seconds=3600)
+    clock = Clock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    async with running_bot(fake_github, app_key, config=cfg, clock=clock,
+                           scheduler=True) as bot:
+        scheduler: Scheduler = bot.app["scheduler"]
+        failures = scheduler.stats.failures_in_a_row
+        deadline = time.monotonic() + 20
+        while failures.get("reconcile", 0) < 1:
+            assert time.monotonic() < deadline, "the start-up pass did not run"
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # the clock stands still: no retry before the backoff
+        assert failures["reconcile"] == 1
+        # The backoff doubles from the client's longest (0.05 s here), far below the hour.
+        while failures["reconcile"] < 3:
+            assert time.monotonic() < deadline, "the failed pass was not tried again"
+            clock.now += timedelta(seconds=1)
+            await asyncio.sleep(0.02)
+        assert scheduler.stats.reconciliations == 0
+        assert bot_comments(fake_github, number) == []
+        fake_github.faults.error_rate = 0.0  # GitHub is back: the next retry does the work
+        while scheduler.stats.reconciliations < 1:
+            assert time.monotonic() < deadline, "reconciliation did not recover"
+            clock.now += timedelta(seconds=1)
+            await asyncio.sleep(0.02)
+        assert scheduler.stats.failures_in_a_row["reconcile"] == 0
+    assert len(bot_comments(fake_github, number)) == 1
 
 
 async def test_the_server_loop_ticks_on_the_injected_clock(fake_github: FakeGitHub,
