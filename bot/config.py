@@ -6,6 +6,7 @@ is valid. ``parse_config`` never raises anything but ``ConfigError``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,37 +145,52 @@ class PrewarmConfig:
         return bool(self.repository)
 
 
+def _above_zero() -> dict[str, Any]:
+    """Field metadata: a value of 0 or less would stop the bot (a zero timeout, a busy loop)."""
+    return {"above_zero": True}
+
+
+def _at_least_one() -> dict[str, Any]:
+    """Field metadata: 0 would hang (no worker, no request in flight) or mean unbounded."""
+    return {"minimum": 1}
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
-    tick_seconds: float = 60.0
-    reconcile_seconds: float = 900.0
-    redeliver_seconds: float = 600.0
+    tick_seconds: float = field(default=60.0, metadata=_above_zero())
+    reconcile_seconds: float = field(default=900.0, metadata=_above_zero())
+    redeliver_seconds: float = field(default=600.0, metadata=_above_zero())
     summary_before_hours: float = 24.0
     close_when_after_items_ticked: bool = True
 
 
 @dataclass(frozen=True)
 class GitHubClientConfig:
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = field(default=10.0, metadata=_above_zero())
     retries: int = 4
     backoff_base_seconds: float = 1.0
     backoff_max_seconds: float = 30.0
     write_interval_seconds: float = 1.0
+    # Writes that may go back to back after a quiet spell: a lone request's two writes
+    # (labels and assignees, then the status comment) need not wait the interval; a burst
+    # is paced at one write per interval. 1 spaces every write.
+    write_burst: int = field(default=2, metadata=_at_least_one())
     secondary_limit_fallback_seconds: float = 60.0
     content_per_minute: int = 80
     content_per_hour: int = 500
     permission_cache_seconds: float = 300.0
     token_refresh_margin_seconds: float = 60.0
-    max_in_flight: int = 1  # requests per installation at once: GitHub asks for no concurrency
+    # requests per installation at once: GitHub asks for no concurrency
+    max_in_flight: int = field(default=1, metadata=_at_least_one())
     longest_wait_seconds: float = 900.0  # a rate-limit window longer than this fails fast
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    queue_size: int = 1000
+    queue_size: int = field(default=1000, metadata=_at_least_one())
     # Coroutines, not threads: a worker waits out its installation's write pacing (1 s a
     # write), so fewer workers than installations in a burst leaves some waiting for none.
-    workers: int = 32
+    workers: int = field(default=32, metadata=_at_least_one())
     shutdown_grace_seconds: float = 25.0
 
 
@@ -369,14 +385,20 @@ def _list(value: Any, where: str, problems: _Problems) -> list[Any]:
 
 
 def _number(value: Any, where: str, problems: _Problems, default: float,
-            minimum: float = 0) -> float:
+            minimum: float = 0, above_zero: bool = False) -> float:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.add(where, f"{value!r} is not a number")
         return default
+    if not math.isfinite(value):
+        problems.add(where, f"{value!r} is not a finite number")
+        return default
     if value < minimum:
         problems.add(where, f"{value!r} must be at least {minimum:g}")
+        return default
+    if above_zero and value <= 0:
+        problems.add(where, f"{value!r} must be more than 0")
         return default
     return float(value)
 
@@ -627,12 +649,15 @@ def _parse_section(raw: Any, name: str, cls: type[Any], p: _Problems) -> Any:
             p.add(f"{name}.{key}", "unknown key")
             continue
         default = getattr(base, key)
+        meta = base.__dataclass_fields__[key].metadata
         if isinstance(default, bool):
             kwargs[key] = _bool(value, f"{name}.{key}", p, default)
         elif isinstance(default, int):
-            kwargs[key] = _int(value, f"{name}.{key}", p, default)
+            kwargs[key] = _int(value, f"{name}.{key}", p, default,
+                               minimum=meta.get("minimum", 0))
         else:
-            kwargs[key] = _number(value, f"{name}.{key}", p, default)
+            kwargs[key] = _number(value, f"{name}.{key}", p, default,
+                                  above_zero=meta.get("above_zero", False))
     return cls(**kwargs)
 
 

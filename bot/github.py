@@ -34,7 +34,7 @@ import re
 import time
 import urllib.parse
 import zlib
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +52,7 @@ from gidgethub import aiohttp as gh_aiohttp
 from gidgethub import apps as gh_apps
 
 from bot.config import GitHubClientConfig
+from bot.pacing import WritePace
 
 log = logging.getLogger("bot.github")
 
@@ -352,8 +353,7 @@ class _Channel:
             creds = {"app_id": app.app_id, "private_key": app.private_key}
         self.api = _API(session, self, base_url=self._base, cache=self.cache, **creds)
         self._write_lock = asyncio.Lock()
-        self._last_write_end = -math.inf
-        self._content_sent: deque[float] = deque()
+        self.pace = WritePace(config)
 
     # -- URLs --
 
@@ -410,33 +410,12 @@ class _Channel:
                   self.config.backoff_base_seconds * 2 ** max(0, attempt - 1))
         return self._rng.uniform(0.0, cap)
 
-    def _content_wait(self, now: float) -> float:
-        sent = self._content_sent
-        while sent and sent[0] <= now - 3600:
-            sent.popleft()
-        wait = 0.0
-        per_hour, per_minute = self.config.content_per_hour, self.config.content_per_minute
-        if per_hour > 0 and len(sent) >= per_hour:
-            wait = max(wait, sent[len(sent) - per_hour] + 3600 - now)
-        if per_minute > 0:
-            last_minute = [t for t in sent if t > now - 60]
-            if len(last_minute) >= per_minute:
-                wait = max(wait, last_minute[len(last_minute) - per_minute] + 60 - now)
-        return wait
-
     async def _pace(self, content: bool) -> None:
-        while True:
-            now = self._clock()
-            wait = self._last_write_end + self.config.write_interval_seconds - now
-            if content:
-                wait = max(wait, self._content_wait(now))
-            if wait <= 0:
-                break
+        while (wait := self.pace.wait(self._clock(), content)) > 0:
             self.stats.pacing_waits += 1
             self.stats.pacing_wait_seconds += wait
             await self.sleep(wait)
-        if content:
-            self._content_sent.append(self._clock())
+        self.pace.started(self._clock(), content)
 
     # -- sending --
 
@@ -535,7 +514,7 @@ class _Channel:
                 await self._retry_later(kind, failures, f"{kind} on {method} {path}")
             finally:
                 if write:
-                    self._last_write_end = self._clock()
+                    self.pace.ended(self._clock())
 
     async def _retry_later(self, reason: str, failures: int, what: str) -> None:
         delay = self.backoff(failures)

@@ -421,7 +421,7 @@ async def test_writes_of_an_installation_are_paced(fake_github: FakeGitHub,
                                                    app_key: str) -> None:
     seed(fake_github)
     interval = 0.05
-    config = faulty_config(write_interval_seconds=interval)
+    config = faulty_config(write_interval_seconds=interval, write_burst=1)
     async with running_bot(fake_github, app_key, config=config) as running:
         numbers = [fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
                                          body=form_body()) for _ in range(4)]

@@ -463,7 +463,8 @@ async def test_etag_makes_a_repeated_open_issues_read_a_304(
 async def test_writes_one_at_a_time_with_spacing(
         fake: FakeGitHub, session: aiohttp.ClientSession, creds: AppCredentials) -> None:
     interval = 0.05
-    inst = await client(fake, session, creds, fast(write_interval_seconds=interval))
+    inst = await client(fake, session, creds,
+                        fast(write_interval_seconds=interval, write_burst=1))
     await inst.issue(REPO, 1)  # token fetched outside the timing
     await asyncio.gather(*(inst.update_issue(REPO, 1 + n % 3, labels=[f"l{n}"])
                            for n in range(5)))
@@ -473,9 +474,32 @@ async def test_writes_one_at_a_time_with_spacing(
     assert min(gaps) >= interval * 0.95
 
 
+async def test_a_burst_of_writes_goes_at_one_per_interval_after_the_first_few(
+        fake: FakeGitHub, session: aiohttp.ClientSession, creds: AppCredentials) -> None:
+    interval = 0.1
+    inst = await client(fake, session, creds,
+                        fast(write_interval_seconds=interval, write_burst=2))
+    await inst.issue(REPO, 1)
+    started = time.monotonic()
+    await inst.update_issue(REPO, 1, labels=["a"])
+    await inst.create_comment(REPO, 1, "status")
+    lone = time.monotonic() - started
+    assert lone < interval  # a lone request's two writes do not wait the interval
+    await asyncio.sleep(2.5 * interval)  # a quiet spell earns the burst back
+    await asyncio.gather(*(inst.update_issue(REPO, 1 + n % 3, labels=[f"l{n}"])
+                           for n in range(6)))
+    times = [r.time for r in fake.calls("PATCH")][1:]
+    assert len(times) == 6
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps[0] < interval  # the second of the burst rides on the credit
+    assert min(gaps[1:]) >= interval * 0.95  # then one write an interval
+    assert times[-1] - times[0] >= 4 * interval * 0.95
+
+
 async def test_reads_do_not_wait_behind_paced_writes(
         fake: FakeGitHub, session: aiohttp.ClientSession, creds: AppCredentials) -> None:
-    inst = await client(fake, session, creds, fast(write_interval_seconds=0.5))
+    inst = await client(fake, session, creds,
+                        fast(write_interval_seconds=0.5, write_burst=1))
     await inst.issue(REPO, 1)
     writes = asyncio.gather(*(inst.update_issue(REPO, 1, labels=[f"l{n}"]) for n in range(2)))
     await asyncio.sleep(0.1)  # the first write is done; the second waits its turn
