@@ -133,6 +133,8 @@ def figure_rows(out: dict[str, Any]) -> list[list[str]]:
         "seconds_per_request_per_installation", unit=" s")
     add(f"burst of {burst}: least gap between an installation's writes", "triage_burst",
         "min_gap_between_writes_s", unit=" s")
+    add(f"burst of {burst}: most writes of an installation in one second", "triage_burst",
+        "most_writes_in_one_second")
     add(f"burst of {burst}: secondary-limit answers", "triage_burst",
         "secondary_limit_answers")
     calls = out.get("calls_per_request")

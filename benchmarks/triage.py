@@ -36,8 +36,9 @@ async def triage_single(run: Run) -> None:
             run.processed += 1
             await run.bot.settle(run.session, run.processed)
             timings.append((commented - sent, patched - sent))
-            # Requests arrive minutes apart in life: none waits on the last one's writes.
-            await asyncio.sleep(gap + 0.05)
+            # Requests arrive minutes apart in life: none waits on the last one's writes
+            # (the write credit earns back one write per interval).
+            await asyncio.sleep(gap * run.config.github.write_burst + 0.05)
     finally:
         await watcher.stop()
     warm = timings[1:]
@@ -57,8 +58,9 @@ async def triage_single(run: Run) -> None:
     run.goal(
         "triage", "time to the status comment, one request at a time "
         f"({run.opts.latency * 1000:.0f} ms a call), p95", "< 200 ms", f"{p95:.0f} ms",
-        p95 < 200, f"first write (labels, assignees) p95 {first:.0f} ms; the comment "
-        f"waits write_interval_seconds ({gap:g} s) after it")
+        p95 < 200, f"first write (labels, assignees) p95 {first:.0f} ms; write_burst "
+        f"{run.config.github.write_burst}, so the comment does not wait the "
+        f"{gap:g} s write interval")
     log(f"  status comment p50 {result['status_comment']['p50_ms']} ms, p95 {p95} ms; "
         f"labels p95 {result['labels_and_assignees']['p95_ms']} ms")
 
@@ -98,9 +100,13 @@ async def triage_burst(run: Run) -> None:
                                                         if r == repo)
                         for repo in finished]
     gaps = []
+    busiest_second = 0  # the most writes of one installation inside any one second
     for repo in run.burst_repos:
         writes = sorted(r.time for r in records if r.is_write and f"/repos/{repo}/" in r.path)
         gaps += [b - a for a, b in zip(writes, writes[1:], strict=False)]
+        for i, start in enumerate(writes):
+            busiest_second = max(busiest_second,
+                                 sum(1 for t in writes[i:] if t < start + 1.0))
     limited = sum(1 for r in records if r.status in (403, 429))
     result: dict[str, Any] = {
         "requests": n, "installations": k,
@@ -109,6 +115,7 @@ async def triage_burst(run: Run) -> None:
         "burst_s": round(max(max(comment_s), max(done_s)), 2),
         "seconds_per_request_per_installation": round(max(per_installation), 2),
         "min_gap_between_writes_s": round(min(gaps), 3) if gaps else None,
+        "most_writes_in_one_second": busiest_second,
         "secondary_limit_answers": limited + len(run.fake.window_violations),
         "calls": call_summary(records),
     }
@@ -120,8 +127,9 @@ async def triage_burst(run: Run) -> None:
              f"p95 {result['status_comment']['p95_ms']:.0f} ms")
     run.goal("triage", "secondary-limit answers in the burst", "0",
              str(result["secondary_limit_answers"]), result["secondary_limit_answers"] == 0,
-             f"writes of one installation at least {result['min_gap_between_writes_s']} s "
-             "apart")
+             f"at most {busiest_second} writes of one installation in any second "
+             f"(write_burst {run.config.github.write_burst}, then one a "
+             f"{run.config.github.write_interval_seconds:g} s)")
     log(f"  status comment p50 {result['status_comment']['p50_ms']} ms, p95 "
         f"{result['status_comment']['p95_ms']} ms; {per} s a request per installation")
 
