@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,6 +21,7 @@ from .config import Config
 from .dashboard import add_views
 from .forms import FormTemplate
 from .github import DryRunClient, GitHubApp, GitHubError
+from .handback import hand_back
 from .index import RequestIndex, entry_from
 from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
 from .logs import delivery_context, issue_context
@@ -209,6 +210,16 @@ class EventBot:
         if self.unfinished.pop(delivery.id, None) is not None:
             self.metrics.pending_work.set(self.pending)
 
+    async def hand_back(self, cut_off: Sequence[Delivery]) -> list[str]:
+        """At shutdown: commands cut off, and failed ones kept for a retry, go back to GitHub."""
+        commands = [*cut_off, *(d for d, _ in self.unfinished.values())]
+        if not commands:
+            return []
+        if self.github is None or self.settings.dry_run:
+            return []
+        return await hand_back(self.github, commands,
+                               self.config.server.hand_back_seconds)
+
     async def retry_unfinished(self) -> int:
         """Run the failed command deliveries again; returns how many went through."""
         done = 0
@@ -373,13 +384,16 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         finished = await queue.drain(settings.config.server.shutdown_grace_seconds)
-        if not finished:
-            # Issues are brought up to date by the next start's reconciliation; a command
-            # cut off here can be sent again from the App's delivery log by its id.
-            log.warning("shutting down with %d deliveries unfinished (%s); reconciliation on "
-                        "the next start picks up their issues", len(queue.pending_ids),
-                        ", ".join(sorted(queue.pending_ids)[:50]))
+        cut_off = queue.pending_deliveries  # read before the workers are stopped
         await queue.stop()
+        if not finished:
+            # Issues are brought up to date by the next start's reconciliation; commands
+            # are handed back to GitHub, to be delivered again.
+            log.warning("shutting down with %d deliveries unfinished (%s); reconciliation on "
+                        "the next start picks up their issues", len(cut_off),
+                        ", ".join(sorted(d.id for d in cut_off)[:50]))
+        bot: EventBot = app["bot"]
+        await bot.hand_back(cut_off)
 
     async def on_cleanup(app: web.Application) -> None:
         await app["session"].close()

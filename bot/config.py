@@ -192,6 +192,9 @@ class ServerConfig:
     # write), so fewer workers than installations in a burst leaves some waiting for none.
     workers: int = field(default=32, metadata=_at_least_one())
     shutdown_grace_seconds: float = 25.0
+    # After the grace: time to hand cut-off commands back to GitHub (a platform's
+    # SIGTERM-to-SIGKILL is about 30 s, so grace plus this stays under it).
+    hand_back_seconds: float = field(default=4.0, metadata=_above_zero())
 
 
 @dataclass(frozen=True)

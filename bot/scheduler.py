@@ -131,8 +131,10 @@ def failed_deliveries(deliveries: Iterable[Any], already: Iterable[str] = ()
                       ) -> list[int]:
     """Ids of deliveries to ask for again: one per guid that never succeeded.
 
-    A guid is skipped when any delivery of it succeeded, when GitHub's log already shows
+    A guid is skipped when its newest attempt succeeded, when GitHub's log already shows
     ``MAX_REDELIVERIES`` redeliveries of it, or when this process asked for it already.
+    A success followed by a failed attempt is asked for again: someone (a process handing
+    back the commands its shutdown cut off, an operator) wanted it delivered once more.
     """
     asked = set(already)
     by_guid: dict[str, list[dict[str, Any]]] = {}
@@ -144,11 +146,11 @@ def failed_deliveries(deliveries: Iterable[Any], already: Iterable[str] = ()
         by_guid.setdefault(d["guid"], []).append(d)
     wanted = []
     for guid, items in by_guid.items():
-        if guid in asked or any(_succeeded(d) for d in items):
+        newest = max(items, key=_order)
+        if guid in asked or _succeeded(newest):
             continue
         if sum(1 for d in items if d.get("redelivery") is True) >= MAX_REDELIVERIES:
             continue
-        newest = max(items, key=_order)
         wanted.append(int(newest["id"]))
     return sorted(wanted)
 

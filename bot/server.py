@@ -80,7 +80,7 @@ class DeliveryQueue:
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
         self._done: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=3 * 24 * 3600)
-        self._pending: set[str] = set()
+        self._pending: dict[str, Delivery] = {}  # taken and not yet done
         self._issue_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
             weakref.WeakValueDictionary())
         self.accepting = True
@@ -100,6 +100,11 @@ class DeliveryQueue:
         """Deliveries taken and not yet done (queued or being processed)."""
         return frozenset(self._pending)
 
+    @property
+    def pending_deliveries(self) -> tuple[Delivery, ...]:
+        """The deliveries taken and not yet done (to hand back at shutdown)."""
+        return tuple(self._pending.values())
+
     def offer(self, delivery: Delivery) -> str:
         """-> "queued", "duplicate" or "full"."""
         if delivery.id in self._done or delivery.id in self._pending:
@@ -110,7 +115,7 @@ class DeliveryQueue:
             self._queue.put_nowait(delivery)
         except asyncio.QueueFull:
             return "full"
-        self._pending.add(delivery.id)
+        self._pending[delivery.id] = delivery
         self._metrics.queue_depth.set(self._queue.qsize())
         return "queued"
 
@@ -154,7 +159,7 @@ class DeliveryQueue:
                 log.exception("delivery %s (%s) failed; reconciliation will retry it",
                               delivery.id, delivery.event)
             finally:
-                self._pending.discard(delivery.id)
+                self._pending.pop(delivery.id, None)
                 self._metrics.deliveries.labels(event=delivery.event, outcome=outcome).inc()
                 self._metrics.delivery_seconds.observe(time.monotonic() - delivery.received)
 

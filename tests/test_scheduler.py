@@ -324,7 +324,10 @@ def _delivery(i: int, guid: str, code: int, *, redelivery: bool = False,
 @pytest.mark.parametrize(("deliveries", "already", "expected"), [
     ([_delivery(1, "a", 502)], (), [1]),
     ([_delivery(1, "a", 502), _delivery(2, "a", 202, redelivery=True)], (), []),
-    ([_delivery(1, "a", 202), _delivery(2, "a", 502, redelivery=True)], (), []),
+    # Delivered, then handed back at a shutdown and not taken: asked for again.
+    ([_delivery(1, "a", 202), _delivery(2, "a", 502, redelivery=True)], (), [2]),
+    ([_delivery(1, "a", 502), _delivery(2, "a", 202, redelivery=True),
+      _delivery(3, "a", 502, redelivery=True)], (), [3]),
     ([_delivery(1, "a", 502), _delivery(2, "a", 503, redelivery=True)], (), [2]),
     ([_delivery(1, "a", 502)] + [_delivery(2 + i, "a", 502, redelivery=True)
                                  for i in range(MAX_REDELIVERIES)], (), []),

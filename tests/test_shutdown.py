@@ -3,7 +3,8 @@
 A platform restarting the process sends SIGTERM and waits about 30 s. The bot answers
 new webhooks ``503`` from then on (GitHub records the failure and the redelivery sweep
 sends it again), finishes the queued deliveries within ``server.shutdown_grace_seconds``,
-and leaves what it could not finish to the next start's reconciliation.
+leaves the issues it could not finish to the next start's reconciliation, and hands the
+commands it could not finish back to GitHub to be delivered again.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.config import load_config
+from bot.scheduler import Scheduler
 
 from .botapp import running_bot
 from .fakegithub import FakeGitHub, Faults
-from .payloads import deliver, issues_payload
+from .payloads import deliver, issue_comment_payload, issues_payload
 from .test_crash import (
     INSTALLATION,
     REPO,
@@ -132,3 +135,60 @@ async def test_sigterm_exits_0_within_the_grace_and_refuses_later_webhooks(
                                      for n in numbers), 20, "reconciliation after restart")
     for n in numbers:
         assert len(status_comments(fake_github, n)) == 1
+
+
+async def test_a_command_cut_off_by_the_grace_is_handed_back_and_run_by_the_next_process(
+    fake_github: FakeGitHub, app_key: str
+) -> None:
+    from .test_commands_integration import CONFIG, opened, replies
+    from .test_commands_integration import seed as seed_leads
+
+    seed_leads(fake_github)
+    config = replace(CONFIG, server=replace(CONFIG.server, shutdown_grace_seconds=0.2,
+                                            workers=1))
+    guid = "approve-cut-off"
+    async with running_bot(fake_github, app_key, config=config) as running:
+        scene = await opened(fake_github, running)
+        assert "tier: pending" in scene.labels
+        fake_github.webhook_url = str(running.server.make_url("/webhook"))
+        comment_id = fake_github.add_comment(REPO, scene.number, "/approve-tier", "lead-lee")
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        fake_github.add_delivery(guid, "issue_comment", "created", payload, 202)
+        fake_github.faults = Faults(latency_seconds=0.5)  # the grace runs out mid-command
+        assert (await running.deliver("issue_comment", payload, guid)).status == 202
+        await running.app.shutdown()
+        await fake_github.drain()
+    # GitHub was asked to deliver it again; this process, shutting down, refused it.
+    assert [(r.guid, r.status) for r in fake_github.redeliveries] == [(guid, 503)]
+    assert "tier: pending" in scene.labels and replies(fake_github, scene.number) == []
+    fake_github.faults = Faults()
+    async with running_bot(fake_github, app_key, config=config) as running:
+        fake_github.webhook_url = str(running.server.make_url("/webhook"))
+        assert await Scheduler(running.bot).redeliver() == 1  # the next start's sweep
+        await fake_github.drain()
+        await running.settle()
+    assert "tier: enhanced" in scene.labels and "tier: pending" not in scene.labels
+    [reply] = replies(fake_github, scene.number)
+    assert "approved the `enhanced` tier" in reply
+
+
+async def test_a_command_missing_from_the_delivery_log_is_named_for_the_operator(
+    fake_github: FakeGitHub, app_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from .test_commands_integration import CONFIG, opened
+    from .test_commands_integration import seed as seed_leads
+
+    seed_leads(fake_github)
+    config = replace(CONFIG, server=replace(CONFIG.server, shutdown_grace_seconds=0.1,
+                                            workers=1))
+    async with running_bot(fake_github, app_key, config=config) as running:
+        scene = await opened(fake_github, running)
+        comment_id = fake_github.add_comment(REPO, scene.number, "/approve-tier", "lead-lee")
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        fake_github.faults = Faults(latency_seconds=0.4)
+        await running.deliver("issue_comment", payload, "not-in-the-log")
+        await running.app.shutdown()
+    assert fake_github.redeliveries == []
+    lost = [r.getMessage() for r in caplog.records if "could not be handed back" in
+            r.getMessage()]
+    assert len(lost) == 1 and "not-in-the-log" in lost[0]
