@@ -1144,6 +1144,31 @@ class FakeGitHub:
         issue.updated_at = max(issue.updated_at, created)
         return comment.id
 
+    def edit_comment(self, repo: str, comment_id: int, body: str) -> None:
+        """Change a comment's text as a person would (ticking a box in the status comment)."""
+        fake_repo = self.repo(repo)
+        found = self._comments.get(comment_id)
+        if found is None or found.repo.lower() != fake_repo.full_name.lower():
+            raise KeyError(f"no comment {comment_id} in {repo}")
+        found.body = body
+        found.updated_at = max(self.clock(), found.updated_at)
+
+    def delete_comment(self, repo: str, comment_id: int) -> None:
+        """Delete a comment as a person would (someone removes the status comment)."""
+        fake_repo = self.repo(repo)
+        found = self._comments.get(comment_id)
+        if found is None or found.repo.lower() != fake_repo.full_name.lower():
+            raise KeyError(f"no comment {comment_id} in {repo}")
+        del self._comments[comment_id]
+        issue = fake_repo.issues.get(found.issue_number)
+        if issue is not None and comment_id in issue.comment_ids:
+            issue.comment_ids.remove(comment_id)
+
+    @property
+    def issued_tokens(self) -> frozenset[str]:
+        """Every installation token this fake has issued (to look for leaks)."""
+        return frozenset(self._tokens)
+
     def edit_issue(self, repo: str, number: int, **changes: Json) -> None:
         """Change an issue as a person would (title, body, labels, assignees, state)."""
         fake_repo = self.repo(repo)

@@ -285,7 +285,7 @@ async def test_reschedule_by_the_champion_keeps_ticks(fake_github: FakeGitHub,
         status = scene.status
         ticked = status["body"].replace("- [ ] Check cloud quotas", "- [x] Check cloud quotas")
         assert ticked != status["body"]
-        fake_github._comments[status["id"]].body = ticked
+        fake_github.edit_comment(REPO, status["id"], ticked)
         comment_id = await scene.say("/reschedule 2027-03-23 13:00 to 16:15", "champion")
         after = scene.status
         assert after["id"] == status["id"]
@@ -358,8 +358,7 @@ async def test_checklist_repairs_a_deleted_status_comment(fake_github: FakeGitHu
     async with running_bot(fake_github, app_key, config=CONFIG) as bot:
         scene = await opened(fake_github, bot)
         old = scene.status
-        issue = fake_github._seeded_issue(fake_github.repo(REPO), scene.number)
-        issue.comment_ids.remove(old["id"])
+        fake_github.delete_comment(REPO, old["id"])
         comment_id = await scene.say("/checklist", "maint")
         new = scene.status
         # The text is the same; the state it held (labels the bot added) went with it.

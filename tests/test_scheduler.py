@@ -89,7 +89,7 @@ def tick_boxes(fake: FakeGitHub, number: int, *item_ids: str) -> None:
     body = comment["body"]
     for item in item_ids:
         body = re.sub(rf"^- \[ \](.*<!-- item:{item} -->)$", r"- [x]\1", body, flags=re.M)
-    fake._comments[comment["id"]].body = body
+    fake.edit_comment(REPO, comment["id"], body)
 
 
 ITEM_TEXTS = {

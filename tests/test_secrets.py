@@ -40,7 +40,7 @@ _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
 def secret_values(fake: FakeGitHub, pem: str, *others: str) -> set[str]:
     """Everything that must never be shown: key lines, every token issued, the secrets."""
     key_lines = {line for line in pem.splitlines() if line and "-----" not in line}
-    issued = set(fake._tokens)  # the installation tokens the fake gave the bot
+    issued = set(fake.issued_tokens)  # the installation tokens the fake gave the bot
     return key_lines | issued | {o for o in others if o}
 
 

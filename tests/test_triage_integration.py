@@ -118,7 +118,7 @@ async def test_editing_dates_edits_the_same_comment_and_keeps_ticks(
         # An engineer ticks a box by editing the comment, as GitHub's UI does.
         ticked = comment["body"].replace("- [ ] Check cloud quotas", "- [x] Check cloud quotas")
         assert ticked != comment["body"]
-        fake_github._comments[comment["id"]].body = ticked
+        fake_github.edit_comment(REPO, comment["id"], ticked)
         fake_github.edit_issue(REPO, number, body=body(start="2027-03-16 13:00",
                                                        end="2027-03-16 16:00"))
         await bot.deliver("issues", issues_payload(
@@ -259,8 +259,8 @@ async def test_a_person_ticking_a_box_updates_progress(fake_github: FakeGitHub, 
         number = await open_request(bot, fake_github, body())
         [comment] = status_comments(fake_github, number)
         assert "(0/12 done)" in comment["body"]
-        fake_github._comments[comment["id"]].body = comment["body"].replace(
-            "- [ ] Confirm the event details", "- [x] Confirm the event details")
+        fake_github.edit_comment(REPO, comment["id"], comment["body"].replace(
+            "- [ ] Confirm the event details", "- [x] Confirm the event details"))
         payload = issue_comment_payload(fake_github, REPO, number, comment["id"], "edited",
                                         changes={"body": {"from": comment["body"]}})
         payload["sender"] = fake_github.user_json("alice")
