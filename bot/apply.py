@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from . import outbox
 from .config import Config
+from .dispatching import run_dispatches
 from .forms import FormTemplate
 from .model import (
     Comment,
@@ -25,7 +26,7 @@ from .model import (
     issue_from_json,
 )
 from .plan import Triage, plan
-from .prewarm import run_dispatches, with_records
+from .prewarm import with_records
 from .request import is_event_request
 from .status import StatusComment, find_status
 

@@ -30,12 +30,12 @@ from .commands import (
     parse_commands,
 )
 from .config import Config
+from .dispatching import prewarm_now
 from .forms import FormTemplate
 from .github import GitHubClient, GitHubError
 from .logs import issue_context
 from .model import Comment, Desired, IssueSnapshot, RepoRef, comment_from_json, issue_from_json
 from .plan import Triage, plan
-from .prewarm import prewarm_now
 from .request import is_event_request, read_request
 from .status import MARKER, StatusComment, StatusState
 

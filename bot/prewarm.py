@@ -1,17 +1,14 @@
-"""Pre-warming: the workflow's inputs for a request, checked against config, and dispatching it.
+"""Pre-warming, pure: the workflow's inputs for a request, checked against config.
 
-Public API (the ``/prewarm [NODES]`` command uses the last one)::
+Public API::
 
     target_for(hub_host, prewarm_config) -> PrewarmTarget | Refusal
     prewarm_dispatch(request, sizing, config, nodes=None) -> WorkflowDispatch | Refusal
         nodes None: the sizing's ``prewarm_nodes``; 0: a scale-down
     scale_down_dispatch(state, request, config) -> WorkflowDispatch | Refusal
-    async run_dispatches(client, dispatches, now) -> tuple[DispatchRecord, ...]
-    async prewarm_now(bot, repo: RepoRef, number: int, nodes: int | None, actor: str)
-        -> PrewarmOutcome(ok: bool, message: str)
-        Dispatches at once (through the one sync path, so the record lands in the status
-        comment's state in the same edit) and returns the reply to post; never raises for
-        a refusal or a failed dispatch.
+    with_records(status, records) -> StatusComment  (for planning again after dispatching)
+
+Sending the dispatches, and ``/prewarm`` at once, live in the shell (``bot/dispatching.py``).
 
 Nothing a person wrote reaches the workflow unchecked: the hub host must match
 ``prewarm.hub_pattern`` (or be a key of ``prewarm.clusters``), every value taken
@@ -22,25 +19,17 @@ node count lies between 0 and ``prewarm.max_nodes``. Anything else is a
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
 
 from . import text
 from .config import Config, PrewarmConfig
-from .model import Desired, IssueSnapshot, RepoRef, WorkflowDispatch
+from .model import WorkflowDispatch
 from .request import EventRequest
 from .sizing import Sizing
 from .status import DispatchRecord, StatusComment, StatusState
-
-if TYPE_CHECKING:
-    from .app import EventBot
-    from .plan import Triage
-
-log = logging.getLogger("bot.prewarm")
 
 PREWARM = "prewarm"
 SCALE_DOWN = "scale-down"
@@ -48,7 +37,6 @@ SCALE_DOWN = "scale-down"
 # workflow could read as an option, a path or a shell word.
 _SAFE_VALUE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,98}[a-z0-9])?$")
 _MAX_INPUT_CHARS = 200
-_MAX_ERROR_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -62,12 +50,6 @@ class Refusal:
 class PrewarmTarget:
     cluster: str
     hub: str
-
-
-@dataclass(frozen=True)
-class PrewarmOutcome:
-    ok: bool
-    message: str  # the reply for the person who asked
 
 
 def iso(dt: datetime) -> str:
@@ -127,7 +109,7 @@ def render_inputs(templates: Mapping[str, str], target: PrewarmTarget, replicas:
     return out
 
 
-def _nodes_ok(nodes: int, cfg: PrewarmConfig) -> Refusal | None:
+def check_nodes(nodes: int, cfg: PrewarmConfig) -> Refusal | None:
     if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 0:
         return Refusal(f"{text.quote(str(nodes))} is not a number of nodes")
     if nodes > cfg.max_nodes:
@@ -152,7 +134,7 @@ def prewarm_dispatch(request: EventRequest | None, sizing: Sizing | None, config
             return Refusal("the request cannot be sized yet, so the bot does not know how "
                            "many nodes to pre-warm")
         nodes = sizing.prewarm_nodes
-    refused = _nodes_ok(nodes, cfg)
+    refused = check_nodes(nodes, cfg)
     if refused is not None:
         return refused
     target = target_for(request.hub_host if request else None, cfg)
@@ -203,41 +185,6 @@ def scale_down_dispatch(state: StatusState, request: EventRequest | None, config
     return _dispatch(SCALE_DOWN, inputs, cfg)
 
 
-class DispatchClient(Protocol):
-    async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
-                                inputs: Mapping[str, str]) -> None: ...
-
-
-def _error_text(exc: Exception) -> str:
-    # GitHubError messages are redacted already; anything else shows its type only.
-    status = getattr(exc, "status", None)
-    message = getattr(exc, "message", None)
-    if isinstance(status, int) and isinstance(message, str):
-        shown = f"GitHub answered {status or 'nothing'}: {message}"
-    else:
-        shown = type(exc).__name__
-    return " ".join(shown.split())[:_MAX_ERROR_CHARS]
-
-
-async def run_dispatches(client: DispatchClient, dispatches: Sequence[WorkflowDispatch],
-                         now: datetime) -> tuple[DispatchRecord, ...]:
-    """Dispatch each, in order; every outcome is a record, a failure included (never raised)."""
-    records = []
-    for d in dispatches:
-        try:
-            await client.dispatch_workflow(d.repository, d.workflow, d.ref, d.inputs)
-        except Exception as exc:  # kept on the issue and retried later, never lost
-            log.warning("%s dispatch of %s/%s failed: %s", d.kind, d.repository, d.workflow,
-                        _error_text(exc))
-            records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=False, error=_error_text(exc)))
-        else:
-            log.info("%s dispatched: %s/%s %s", d.kind, d.repository, d.workflow, d.inputs)
-            records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=True))
-    return tuple(records)
-
-
 def with_records(status: StatusComment | None, records: Sequence[DispatchRecord]
                  ) -> StatusComment:
     """The status comment as it will be once ``records`` are in its state (for re-planning)."""
@@ -245,76 +192,3 @@ def with_records(status: StatusComment | None, records: Sequence[DispatchRecord]
         status = StatusComment(id=0, body="", state=StatusState(), ticked=frozenset())
     state = replace(status.state, dispatches=(*status.state.dispatches, *records))
     return replace(status, state=state)
-
-
-def _describe(record: DispatchRecord) -> str:
-    shown = ", ".join(f"{k}={text.inline(v, 40)}" for k, v in sorted(record.inputs.items()))
-    return f"`{shown}`" if shown else "no inputs"
-
-
-class _ManualDispatch:
-    """A plan hook that adds one dispatch to the first plan and reads its record after it ran."""
-
-    def __init__(self, config: Config, nodes: int | None, actor: str) -> None:
-        self.config = config
-        self.nodes = nodes
-        self.actor = actor
-        self.dispatch: WorkflowDispatch | None = None
-        self.outcome: PrewarmOutcome | None = None
-
-    def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
-                 desired: Desired) -> Desired:
-        if self.dispatch is None:
-            return self._first(issue, status, triage, desired)
-        record = next((r for r in reversed(status.state.dispatches if status else ())
-                       if r.kind == self.dispatch.kind
-                       and r.inputs == self.dispatch.inputs), None)
-        if record is None:
-            self.outcome = PrewarmOutcome(False, "The dispatch was not recorded; try again.")
-        elif record.ok:
-            verb = "Pre-warming" if record.kind == PREWARM else "Scale-down"
-            self.outcome = PrewarmOutcome(True, f"{verb} dispatched for "
-                                          f"{text.mention(self.actor)} ({_describe(record)}).")
-        else:
-            self.outcome = PrewarmOutcome(False, "❌ The workflow could not be dispatched: "
-                                          f"{text.inline(record.error, 200)}")
-        return desired
-
-    def _first(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
-               desired: Desired) -> Desired:
-        if issue.state != "open" or triage.state.cancelled_by:
-            self.outcome = PrewarmOutcome(False, "This request is closed or cancelled; "
-                                                 "nothing was pre-warmed.")
-            return desired
-        planned = (scale_down_dispatch(triage.state, triage.request, self.config)
-                   if self.nodes == 0 else
-                   prewarm_dispatch(triage.request, triage.sizing, self.config, self.nodes))
-        if isinstance(planned, Refusal):
-            self.outcome = PrewarmOutcome(False, f"⚠️ Not pre-warmed: {planned.reason}.")
-            return desired
-        self.dispatch = planned
-        # The asked-for dispatch replaces any of the same kind the clock planned just now.
-        others = tuple(d for d in desired.dispatches if d.kind != planned.kind)
-        return replace(desired, dispatches=(*others, planned))
-
-
-async def prewarm_now(bot: EventBot, repo: RepoRef, number: int, nodes: int | None,
-                      actor: str) -> PrewarmOutcome:
-    """``/prewarm [NODES]``: dispatch at once; NODES None means the sizing's, 0 scales down.
-
-    The caller checks who may run it; this checks the inputs, dispatches through the one
-    sync path (so the record is in the status comment), and returns the reply to post.
-    """
-    # The repository's own config (its override file) decides, as it does for the clock.
-    config = await bot.config_for(await bot.client_for(repo.installation_id), repo.full_name)
-    if nodes is not None:
-        refused = _nodes_ok(nodes, config.prewarm)
-        if refused is not None:
-            return PrewarmOutcome(False, f"⚠️ Not pre-warmed: {refused.reason}.")
-    hook = _ManualDispatch(config, nodes, actor)
-    result = await bot.sync(repo, number, hook=hook)
-    if hook.outcome is not None:
-        return hook.outcome
-    if result.triage is None:
-        return PrewarmOutcome(False, "This issue is not an event request.")
-    return PrewarmOutcome(False, "Nothing was dispatched; try again.")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot import lifecycle
+from bot.dispatching import prewarm_now, run_dispatches
 from bot.github import GitHubError
 from bot.model import RepoRef, WorkflowDispatch
 from bot.prewarm import (
@@ -18,9 +19,7 @@ from bot.prewarm import (
     PrewarmTarget,
     Refusal,
     prewarm_dispatch,
-    prewarm_now,
     render_inputs,
-    run_dispatches,
     scale_down_dispatch,
     target_for,
 )
