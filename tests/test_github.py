@@ -503,10 +503,9 @@ async def test_reads_do_not_wait_behind_paced_writes(
     await inst.issue(REPO, 1)
     writes = asyncio.gather(*(inst.update_issue(REPO, 1, labels=[f"l{n}"]) for n in range(2)))
     await asyncio.sleep(0.1)  # the first write is done; the second waits its turn
-    started = time.monotonic()
     await inst.issue(REPO, 2)
-    assert time.monotonic() - started < 0.3
     await writes
+    # The read went between the two writes (0.5 s apart): it did not queue behind them.
     order = [(r.method, r.path) for r in fake.requests if r.path.startswith("/repos")]
     assert order[-3:] == [("PATCH", f"/repos/{REPO}/issues/1"), ("GET", f"/repos/{REPO}/issues/2"),
                           ("PATCH", f"/repos/{REPO}/issues/1")]
