@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from bot.config import GitHubClientConfig
 from bot.github import (
     AppCredentials,
+    ClientOptions,
     DryRunClient,
     GitHubApp,
     GitHubError,
@@ -108,8 +109,8 @@ def creds(fake_github: FakeGitHub, app_key: str) -> AppCredentials:
 
 
 def make_app(fake: FakeGitHub, session: aiohttp.ClientSession, creds: AppCredentials,
-             config: GitHubClientConfig = FAST, **kwargs: Any) -> GitHubApp:
-    return GitHubApp(session, creds, fake.api_url, config, **kwargs)
+             config: GitHubClientConfig = FAST, **options: Any) -> GitHubApp:
+    return GitHubApp(session, creds, fake.api_url, config, options=ClientOptions(**options))
 
 
 async def client(fake: FakeGitHub, session: aiohttp.ClientSession, creds: AppCredentials,
