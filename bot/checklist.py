@@ -57,12 +57,14 @@ def due_time(offset: DueOffset, start: datetime, end: datetime, tz: tzinfo) -> d
 
 
 def checklist_for(event_type: str, start: datetime, end: datetime, tz: tzinfo,
-                  items: Sequence[ChecklistItemConfig]) -> tuple[ChecklistItem, ...]:
-    """The items for this event type, earliest due first (config order among equals)."""
+                  items: Sequence[ChecklistItemConfig], tier: str | None = None
+                  ) -> tuple[ChecklistItem, ...]:
+    """The items for this event type, and those for its tier (the one in effect),
+    earliest due first (config order among equals)."""
     chosen = [
         ChecklistItem(id=item.id, text=item.text, due=due_time(item.due, start, end, tz),
                       after_event=item.after_event)
         for item in items
-        if event_type in item.types
+        if event_type in item.types or (tier is not None and tier in item.tiers)
     ]
     return tuple(sorted(chosen, key=lambda item: item.due))

@@ -66,6 +66,7 @@ class Tier:
     requires_approval: bool = False
     description: str = ""
     includes: tuple[str, ...] = ()
+    engineers: int = 0  # on call at least this many (0: as the event type says)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class ChecklistItemConfig:
     due: DueOffset
     types: tuple[str, ...] = EVENT_TYPES
     after_event: bool = False  # part of the follow-up: ticking these closes the issue
+    tiers: tuple[str, ...] = ()  # also on requests at these tiers, whatever their type
 
 
 @dataclass(frozen=True)
@@ -220,9 +222,12 @@ class Config:
     github: GitHubClientConfig = GitHubClientConfig()
     server: ServerConfig = ServerConfig()
 
-    def engineers_for(self, event_type: str) -> int:
+    def engineers_for(self, event_type: str, tier: str | None = None) -> int:
+        """Engineers on call: the event type's number, or the tier's if it promises more."""
         cfg = self.event_types.get(event_type)
-        return cfg.engineers if cfg else 1
+        wanted = cfg.engineers if cfg else 1
+        promised = self.tiers.get(tier or "")
+        return max(wanted, promised.engineers if promised is not None else 0)
 
     def tier_named(self, name: str) -> Tier | None:
         for tier in self.tiers.values():
@@ -274,11 +279,11 @@ DEFAULT_CHECKLIST: list[dict[str, Any]] = [
      "text": "Freeze the user image: no changes until after the event"},
     {"id": "node-pool", "due": "-7d",
      "text": "Set the node pool and resource sizing (node type, users per node)"},
-    {"id": "access-test", "due": "-3d", "types": ["exam"],
+    {"id": "access-test", "due": "-3d", "types": ["exam"], "tiers": ["premium"],
      "text": "Engineers on call test their access to the hub and the cluster"},
     {"id": "login-test", "due": "-2d",
      "text": "Community representative runs a login test with a few users"},
-    {"id": "guaranteed-qos", "due": "-12h", "types": ["exam"],
+    {"id": "guaranteed-qos", "due": "-12h", "types": ["exam"], "tiers": ["premium"],
      "text": "Switch user pods to guaranteed QoS (not earlier than 12 h before)"},
     {"id": "prewarm", "due": "-2h",
      "text": "Pre-warm the cluster (placeholder pods for the peak)"},
@@ -473,6 +478,9 @@ def _parse_oncall(raw: Any, p: _Problems) -> OnCall:
                 else:
                     away.append(AwayRange(f, t))
         engineers.append(Engineer(login=login.strip().lstrip("@"), away=tuple(away)))
+    if "engineers" in m and not engineers:
+        p.add("oncall.engineers", "no engineers: the bot assigns every request from this "
+              "rotation")
     return OnCall(start=start, timezone=tz, shift_days=shift_days, engineers=tuple(engineers))
 
 
@@ -513,13 +521,15 @@ def _parse_tiers(raw: Any, p: _Problems) -> dict[str, Tier]:
                                     p, False),
             description=_str(tm.get("description"), f"{where}.description", p, ""),
             includes=includes,
+            engineers=_int(tm.get("engineers"), f"{where}.engineers", p, 0),
         )
     if not out:
         p.add("tiers", "at least one tier is needed")
     return out
 
 
-def _parse_checklist(raw: Any, p: _Problems) -> tuple[ChecklistItemConfig, ...]:
+def _parse_checklist(raw: Any, tiers: Mapping[str, Tier], p: _Problems
+                     ) -> tuple[ChecklistItemConfig, ...]:
     items = _list(raw if raw is not None else DEFAULT_CHECKLIST, "checklist", p)
     out: list[ChecklistItemConfig] = []
     seen: set[str] = set()
@@ -548,10 +558,17 @@ def _parse_checklist(raw: Any, p: _Problems) -> tuple[ChecklistItemConfig, ...]:
         for t in types:
             if t not in EVENT_TYPES:
                 p.add(f"{where}.types", f"unknown event type {t!r}")
+        item_tiers = tuple(str(t) for t in _list(im.get("tiers", []), f"{where}.tiers", p))
+        if raw is None:  # the shipped checklist names tiers this deployment may not have
+            item_tiers = tuple(t for t in item_tiers if t in tiers)
+        for t in item_tiers:
+            if t not in tiers:
+                p.add(f"{where}.tiers", f"unknown tier {t!r}; the tiers are "
+                      f"{', '.join(tiers) or 'none'}")
         after = _bool(im.get("after_event"), f"{where}.after_event", p, due.anchor == "end"
                       and due.amount > 0)
         out.append(ChecklistItemConfig(id=item_id, text=text.strip(), due=due, types=types,
-                                       after_event=after))
+                                       after_event=after, tiers=item_tiers))
     return tuple(out)
 
 
@@ -706,7 +723,7 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
         event_types=_parse_event_types(raw.get("event_types"), p),
         tiers=tiers,
         default_tier=default_tier,
-        checklist=_parse_checklist(raw.get("checklist"), p),
+        checklist=_parse_checklist(raw.get("checklist"), tiers, p),
         labels=_parse_labels(raw.get("labels"), p),
         sizing=_parse_sizing(raw.get("sizing"), p),
         timezone_abbreviations=abbreviations,

@@ -153,20 +153,24 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     assignees = list(issue.assignees)
     new_state = state
     if request.start is not None and request.end is not None and not request.start_in_past:
-        wanted = config.engineers_for(request.event_type)
+        # A paid tier that promises more engineers counts once it is in effect (approved,
+        # or granted without approval), not while a lead has still to say yes.
+        wanted = config.engineers_for(request.event_type, tier.effective)
         pick = on_call_for(request.start, request.end, wanted, config.oncall)
         start_key = iso(request.start)
-        if not cancelled and state.rotation_start != start_key:
+        resized = state.rotation_size is not None and state.rotation_size != wanted
+        if not cancelled and (state.rotation_start != start_key or resized):
             have = {a.lower() for a in assignees}
             previous = {e.lower() for e in state.rotation} - {e.lower() for e in pick.engineers}
             assignees = [a for a in assignees if a.lower() not in previous]
             assignees += [e for e in pick.engineers if e.lower() not in have]
-            new_state = replace(new_state, rotation_start=start_key, rotation=pick.engineers)
+            new_state = replace(new_state, rotation_start=start_key, rotation=pick.engineers,
+                                rotation_size=wanted)
 
     checklist: tuple[ChecklistItem, ...] = ()
     if request.start is not None and request.end is not None and request.zone is not None:
         checklist = checklist_for(request.event_type, request.start, request.end,
-                                  request.zone.tz, config.checklist)
+                                  request.zone.tz, config.checklist, tier.effective)
 
     all_errors = tuple(errors)
     labels = wanted_labels(request, tier, new_state, all_errors, config)

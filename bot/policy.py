@@ -108,6 +108,10 @@ def render_policy(config: Config) -> str:
     for name in EVENT_TYPES:
         wanted = config.engineers_for(name)
         lines.append(f"- {name}: {_plural(wanted, 'engineer')}")
+    for tier in config.tiers.values():
+        if tier.engineers > 1:
+            lines.append(f"- any event on **{_esc(tier.name)}**: at least "
+                         f"{_plural(tier.engineers, 'engineer')}, once the tier is approved")
     lines.append("")
 
     prewarm = config.prewarm
@@ -127,10 +131,15 @@ def render_policy(config: Config) -> str:
                   and not set(EVENT_TYPES) <= set(i.types)]
     lines += ["## Exams", ""]
     lines.append(f"Exams get {_plural(config.engineers_for('exam'), 'engineer')} on call"
-                 + (", and these exam-only steps:" if exam_items else "."))
+                 + ((", and these exam steps (other events get one only on the tier it names):"
+                     if any(i.tiers for i in exam_items) else ", and these exam-only steps:")
+                    if exam_items else "."))
     if exam_items:
         lines.append("")
-        lines += [f"- {_esc(i.text)} — {when_text(i.due)}" for i in exam_items]
+        for i in exam_items:
+            also = (f" (also on {', '.join(f'**{_esc(t)}**' for t in i.tiers)})"
+                    if i.tiers else "")
+            lines.append(f"- {_esc(i.text)} — {when_text(i.due)}{also}")
     lines.append("")
 
     lines += ["## What happens when", ""]

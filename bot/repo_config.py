@@ -78,30 +78,33 @@ class RepoConfig:
 def config_to_raw(config: Config) -> dict[str, Any]:
     """The config as ``parse_config`` reads it: ``parse_config(config_to_raw(c)) == c``."""
     oncall = config.oncall
+    rotation: dict[str, Any] = {
+        "start": oncall.start.isoformat(),
+        "timezone": oncall.timezone,
+        "shift_days": oncall.shift_days,
+    }
+    if oncall.engineers:  # an empty list given is a config problem; none given is not
+        rotation["engineers"] = [
+            {"login": e.login,
+             "away": [{"from": a.start.isoformat(), "to": a.end.isoformat()} for a in e.away]}
+            for e in oncall.engineers
+        ]
     return {
         "notice_days": config.notice_days,
         "default_timezone": config.default_timezone,
         "team_leads": list(config.team_leads),
         "team_lead_team": config.team_lead_team,
-        "oncall": {
-            "start": oncall.start.isoformat(),
-            "timezone": oncall.timezone,
-            "shift_days": oncall.shift_days,
-            "engineers": [
-                {"login": e.login,
-                 "away": [{"from": a.start.isoformat(), "to": a.end.isoformat()}
-                          for a in e.away]}
-                for e in oncall.engineers
-            ],
-        },
+        "oncall": rotation,
         "event_types": {name: {"engineers": t.engineers, "keywords": list(t.keywords)}
                         for name, t in config.event_types.items()},
         "tiers": {name: {"price_usd": t.price_usd, "requires_approval": t.requires_approval,
-                         "description": t.description, "includes": list(t.includes)}
+                         "description": t.description, "includes": list(t.includes),
+                         "engineers": t.engineers}
                   for name, t in config.tiers.items()},
         "default_tier": config.default_tier,
         "checklist": [{"id": i.id, "text": i.text, "due": i.due.text, "types": list(i.types),
-                       "after_event": i.after_event} for i in config.checklist],
+                       "after_event": i.after_event, "tiers": list(i.tiers)}
+                      for i in config.checklist],
         "labels": asdict(config.labels),
         "sizing": {
             "node_types": [{"name": n.name, "memory": n.memory_gib, "cpu": n.cpu}

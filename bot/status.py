@@ -68,6 +68,7 @@ class StatusState:
     cancelled_at: str | None = None
     rotation_start: str | None = None  # the start the rotation was applied for
     rotation: tuple[str, ...] = ()  # engineers the bot assigned from the rotation
+    rotation_size: int | None = None  # how many it was asked for (the type's or the tier's)
     bot_labels: tuple[str, ...] = ()  # labels the bot added (the only ones it removes)
     sent: tuple[str, ...] = ()  # reminders and follow-ups sent, by key
     dispatches: tuple[DispatchRecord, ...] = ()
@@ -136,12 +137,19 @@ def decode_state(blob: str) -> StatusState:
         cancelled_at=_opt_str(data.get("cancelled_at")),
         rotation_start=_opt_str(data.get("rotation_start")),
         rotation=_strs(data.get("rotation")),
+        rotation_size=_opt_count(data.get("rotation_size")),
         bot_labels=_strs(data.get("bot_labels")),
         sent=_strs(data.get("sent")),
         dispatches=tuple(dispatches),
         issue_updated_at=_opt_str(data.get("issue_updated_at")),
         extra={k: v for k, v in data.items() if k not in known},
     )
+
+
+def _opt_count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
+        return value
+    return None
 
 
 def state_block(state: StatusState) -> str:

@@ -70,3 +70,30 @@ def test_edge_values_that_work_are_accepted(section: str, key: str, value: Any) 
     raw.setdefault(section, {})[key] = value
     config = parse_config(raw, ROOT)
     assert getattr(getattr(config, section), key) == value
+
+
+def test_a_tier_may_promise_more_engineers_than_the_event_type() -> None:
+    config = load_config(ROOT / "config.yaml")
+    assert config.engineers_for("demo") == 1
+    assert config.engineers_for("demo", "premium") == 2
+    assert config.engineers_for("exam", "enhanced") == 2  # the type's number when larger
+    assert config.engineers_for("demo", "no-such-tier") == 1
+
+
+def test_checklist_items_for_a_tier_are_checked_against_the_tiers() -> None:
+    raw = shipped()
+    raw["checklist"] = [{"id": "qos", "text": "QoS", "due": "-12h", "types": [],
+                         "tiers": ["platinum"]}]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, ROOT)
+    assert caught.value.problems == [
+        "checklist[0].tiers: unknown tier 'platinum'; the tiers are standard, enhanced, premium"]
+    # The shipped checklist names `premium`; a deployment without it just drops the tag.
+    lean = parse_config({"tiers": {"free": {}}})
+    qos = next(i for i in lean.checklist if i.id == "guaranteed-qos")
+    assert qos.tiers == () and qos.types == ("exam",)
+
+
+def test_an_empty_rotation_is_named() -> None:
+    assert problems_with("oncall", "engineers", []) == [
+        "oncall.engineers: no engineers: the bot assigns every request from this rotation"]

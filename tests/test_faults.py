@@ -95,8 +95,8 @@ CASES = (
          frozenset({"tier: pending", "type: exam"}), frozenset({"tier: premium"}), 2),
     Case(OTHER_REPO, {"event_type": option("event_type", "workshop"),
                       "tier": option("tier", "premium"), "event_name": "Bootcamp"},
-         frozenset({"type: workshop", "tier: premium"}), frozenset({"tier: pending"}), 1,
-         command="/approve-tier"),
+         frozenset({"type: workshop", "tier: premium"}), frozenset({"tier: pending"}),
+         2, command="/approve-tier"),  # premium, approved, promises two engineers
     Case(OTHER_REPO, {"event_type": option("event_type", "other"),
                       "event_name": "Community meetup"},
          frozenset({"type: other", "tier: standard"}), frozenset(), 1),

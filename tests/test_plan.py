@@ -134,3 +134,53 @@ def test_a_non_event_issue_plans_nothing() -> None:
                       author="x", labels=(), assignees=(), state="open", created_at=NOW)
     triage, desired = plan(i, None, CONFIG, FORM, NOW)
     assert not triage.is_event_request and desired == type(desired)()
+
+
+def _applied(i: IssueSnapshot, state: StatusState | None = None) -> tuple[IssueSnapshot, Any]:
+    """The issue after the bot's first plan landed, and its status comment (with STATE)."""
+    triage, desired = plan(i, None, CONFIG, FORM, NOW)
+    landed = replace(i, labels=(*i.labels, *sorted(desired.labels_add)),
+                     assignees=desired.assignees_add)
+    status = status_with(state if state is not None else triage.state, landed)
+    return landed, status
+
+
+def _approved(state: StatusState, tier: str) -> StatusState:
+    return replace(state, approval=Approval(tier, "lead-lee", "2026-11-24", tier))
+
+
+@pytest.mark.parametrize(("approved", "engineers", "qos"), [
+    (None, 1, False),          # premium asked for, not approved yet: the demo's one engineer
+    ("premium", 2, True),      # approved: the tier's two, and the exam-grade items
+    ("enhanced", 1, False),    # a lead approved less than was asked
+])
+def test_a_paid_tier_brings_its_engineers_and_items_once_in_effect(
+        approved: str | None, engineers: int, qos: bool) -> None:
+    demo = issue(event_type="Demo", tier="premium")
+    landed, first = _applied(demo)
+    assert len(landed.assignees) == 1
+    state = _approved(first.state, approved) if approved else first.state
+    status = status_with(state, landed)
+    triage, desired = plan(landed, status, CONFIG, FORM, NOW)
+    assert len(triage.assignees) == engineers
+    assert set(landed.assignees) <= set(triage.assignees)  # the first engineer stays
+    assert len(desired.assignees_add) == engineers - 1
+    ids = {item.id for item in triage.checklist}
+    assert ("guaranteed-qos" in ids) == qos and ("access-test" in ids) == qos
+    # Applied, the plan is settled: the rotation is not redone on the next sync.
+    again = replace(landed, assignees=triage.assignees)
+    settled = status_with(triage.state, again)
+    _, after = plan(again, settled, CONFIG, FORM, NOW)
+    assert after.assignees_add == () and after.assignees_remove == ()
+
+
+def test_a_person_removing_a_rotation_engineer_is_not_overruled() -> None:
+    demo = issue(event_type="Demo", tier="premium")
+    landed, first = _applied(demo)
+    state = _approved(first.state, "premium")
+    triage, _ = plan(landed, status_with(state, landed), CONFIG, FORM, NOW)
+    [added] = [a for a in triage.assignees if a not in landed.assignees]
+    # A lead swaps the added engineer for someone else by hand.
+    swapped = replace(landed, assignees=(*landed.assignees, "volunteer"))
+    _, desired = plan(swapped, status_with(triage.state, swapped), CONFIG, FORM, NOW)
+    assert added not in desired.assignees_add and desired.assignees_remove == ()
