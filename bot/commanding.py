@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from . import outbox
 from .apply import SyncResult
 from .commands import (
     CommentOutcome,
@@ -30,7 +31,7 @@ from .commands import (
     parse_commands,
 )
 from .config import Config
-from .dispatching import prewarm_now
+from .dispatching import PrewarmOutcome, prewarm_now
 from .forms import FormTemplate
 from .github import GitHubClient, GitHubError
 from .logs import issue_context
@@ -105,8 +106,9 @@ class CommandHook:
 
     def __init__(self, invocations: tuple[Invocation, ...], actor: str,
                  looked_up: frozenset[Role], config: Config, form: FormTemplate,
-                 now: datetime) -> None:
+                 now: datetime, comment_id: int) -> None:
         self.invocations = invocations
+        self.comment_id = comment_id
         self.actor = actor
         self.looked_up = looked_up
         self.config = config
@@ -142,7 +144,9 @@ class CommandHook:
                                  body=desired.status_body or planned_status.body)
             self.planned = SyncResult(after, result, desired, 0, now_status)
         if outcome.reply:
-            desired = replace(desired, replies=(*desired.replies, outcome.reply))
+            # Marked as the answer to this comment: run again, it is not answered twice.
+            reply = outbox.answering(self.comment_id, outcome.reply)
+            desired = replace(desired, replies=(*desired.replies, reply))
         return desired
 
 
@@ -212,7 +216,8 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
     known = known_roles(actor, seen, read_request(seen, form, config), config)
     looked_up = await _looked_up(client, repo, actor, lookups_needed(invocations, known),
                                  config)
-    hook = CommandHook(invocations, actor, frozenset(looked_up), config, form, bot.clock())
+    hook = CommandHook(invocations, actor, frozenset(looked_up), config, form, bot.clock(),
+                       comment.id)
     outcomes: list[str] = []
     try:
         # The one sync path, under the issue's lock: it reads the issue and the status
@@ -228,10 +233,11 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
         outcomes = [result.outcome for _, result in outcome.results]
         if outcome.prewarm is not None:
             at = next(i for i, (_, r) in enumerate(outcome.results) if r is outcome.prewarm)
-            ok, message = await _prewarm(bot, repo, seen.number,
-                                         outcome.prewarm.prewarm_nodes, actor, dry_run)
-            outcomes[at] = "ok" if ok else "failed"
-            await client.create_comment(repo.full_name, seen.number, message)
+            done = await _prewarm(bot, repo, seen.number, outcome.prewarm.prewarm_nodes,
+                                   actor, dry_run, comment.id)
+            outcomes[at] = "ok" if done.ok else "failed"
+            if not done.replied:
+                await client.create_comment(repo.full_name, seen.number, done.message)
         if any(o in ("ok", "unchanged") for o in outcomes):
             await client.add_reaction(repo.full_name, comment.id, "+1")
     except Exception:
@@ -244,9 +250,9 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
 
 
 async def _prewarm(bot: EventBot, repo: RepoRef, number: int, nodes: int | None, actor: str,
-                   dry_run: bool) -> tuple[bool, str]:
-    """``/prewarm`` dispatches in a sync of its own (``bot.prewarm``), after the commands'."""
+                   dry_run: bool, comment_id: int) -> PrewarmOutcome:
+    """``/prewarm`` dispatches in a sync of its own (``bot.dispatching``), after the
+    commands', once per comment however often the comment is run."""
     if dry_run:
-        return True, "(dry run) the pre-warm workflow would be dispatched now."
-    done = await prewarm_now(bot, repo, number, nodes, actor)
-    return done.ok, done.message
+        return PrewarmOutcome(True, "(dry run) the pre-warm workflow would be dispatched now.")
+    return await prewarm_now(bot, repo, number, nodes, actor, comment_id)

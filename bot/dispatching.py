@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from . import text
 from .config import Config
 from .model import Desired, IssueSnapshot, RepoRef, WorkflowDispatch
+from .outbox import answering
 from .prewarm import (
     PREWARM,
     Refusal,
@@ -47,6 +48,7 @@ _MAX_ERROR_CHARS = 200
 class PrewarmOutcome:
     ok: bool
     message: str  # the reply for the person who asked
+    replied: bool = False  # the sync posted it already (owed in the status comment)
 
 
 class DispatchClient(Protocol):
@@ -76,11 +78,11 @@ async def run_dispatches(client: DispatchClient, dispatches: Sequence[WorkflowDi
             log.warning("%s dispatch of %s/%s failed: %s", d.kind, d.repository, d.workflow,
                         _error_text(exc))
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=False, error=_error_text(exc)))
+                                          ok=False, error=_error_text(exc), comment=d.comment))
         else:
             log.info("%s dispatched: %s/%s %s", d.kind, d.repository, d.workflow, d.inputs)
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=True))
+                                          ok=True, comment=d.comment))
     return tuple(records)
 
 
@@ -90,45 +92,65 @@ def _describe(record: DispatchRecord) -> str:
 
 
 class _ManualDispatch:
-    """A plan hook that adds one dispatch to the first plan and reads its record after it ran."""
+    """A plan hook that adds one dispatch to the first plan and reads its record after it ran.
 
-    def __init__(self, config: Config, nodes: int | None, actor: str) -> None:
+    Asked from a comment (``comment_id``), the dispatch is recorded with that comment and
+    done once however often the comment is run, and the reply goes out through the sync
+    (owed in the status comment, marked as the answer to that comment: said once too).
+    """
+
+    def __init__(self, config: Config, nodes: int | None, actor: str,
+                 comment_id: int | None = None) -> None:
         self.config = config
         self.nodes = nodes
         self.actor = actor
+        self.comment_id = comment_id
         self.dispatch: WorkflowDispatch | None = None
         self.outcome: PrewarmOutcome | None = None
+
+    def _say(self, desired: Desired, ok: bool, message: str) -> Desired:
+        if self.comment_id is None:
+            self.outcome = PrewarmOutcome(ok, message)
+            return desired
+        self.outcome = PrewarmOutcome(ok, message, replied=True)
+        reply = answering(self.comment_id, message, part=1)
+        return replace(desired, replies=(*desired.replies, reply))
+
+    def _recorded(self, record: DispatchRecord | None, desired: Desired) -> Desired:
+        if record is None:
+            return self._say(desired, False, "The dispatch was not recorded; try again.")
+        if record.ok:
+            verb = "Pre-warming" if record.kind == PREWARM else "Scale-down"
+            return self._say(desired, True, f"{verb} dispatched for "
+                             f"{text.mention(self.actor)} ({_describe(record)}).")
+        return self._say(desired, False, "❌ The workflow could not be dispatched: "
+                         f"{text.inline(record.error, 200)}")
 
     def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
                  desired: Desired) -> Desired:
         if self.dispatch is None:
             return self._first(issue, status, triage, desired)
         record = next((r for r in reversed(status.state.dispatches if status else ())
-                       if r.kind == self.dispatch.kind
+                       if r.kind == self.dispatch.kind and r.comment == self.comment_id
                        and r.inputs == self.dispatch.inputs), None)
-        if record is None:
-            self.outcome = PrewarmOutcome(False, "The dispatch was not recorded; try again.")
-        elif record.ok:
-            verb = "Pre-warming" if record.kind == PREWARM else "Scale-down"
-            self.outcome = PrewarmOutcome(True, f"{verb} dispatched for "
-                                          f"{text.mention(self.actor)} ({_describe(record)}).")
-        else:
-            self.outcome = PrewarmOutcome(False, "❌ The workflow could not be dispatched: "
-                                          f"{text.inline(record.error, 200)}")
-        return desired
+        return self._recorded(record, desired)
 
     def _first(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
                desired: Desired) -> Desired:
+        if self.comment_id is not None:
+            done = next((r for r in triage.state.dispatches
+                         if r.comment == self.comment_id and r.ok), None)
+            if done is not None:  # this comment was run before, and it dispatched then
+                return self._recorded(done, desired)
         if issue.state != "open" or triage.state.cancelled_by:
-            self.outcome = PrewarmOutcome(False, "This request is closed or cancelled; "
-                                                 "nothing was pre-warmed.")
-            return desired
+            return self._say(desired, False, "This request is closed or cancelled; "
+                                             "nothing was pre-warmed.")
         planned = (scale_down_dispatch(triage.state, triage.request, self.config)
                    if self.nodes == 0 else
                    prewarm_dispatch(triage.request, triage.sizing, self.config, self.nodes))
         if isinstance(planned, Refusal):
-            self.outcome = PrewarmOutcome(False, f"⚠️ Not pre-warmed: {planned.reason}.")
-            return desired
+            return self._say(desired, False, f"⚠️ Not pre-warmed: {planned.reason}.")
+        planned = replace(planned, comment=self.comment_id)
         self.dispatch = planned
         # The asked-for dispatch replaces any of the same kind the clock planned just now.
         others = tuple(d for d in desired.dispatches if d.kind != planned.kind)
@@ -136,19 +158,20 @@ class _ManualDispatch:
 
 
 async def prewarm_now(bot: EventBot, repo: RepoRef, number: int, nodes: int | None,
-                      actor: str) -> PrewarmOutcome:
+                      actor: str, comment_id: int | None = None) -> PrewarmOutcome:
     """``/prewarm [NODES]``: dispatch at once; NODES None means the sizing's, 0 scales down.
 
     The caller checks who may run it; this checks the inputs, dispatches through the one
-    sync path (so the record is in the status comment), and returns the reply to post.
+    sync path (so the record is in the status comment), and returns the reply: posted
+    already when ``comment_id`` is given (``replied``), else for the caller to post.
     """
     # The repository's own config (its override file) decides, as it does for the clock.
     config = await bot.config_for(await bot.client_for(repo.installation_id), repo.full_name)
-    if nodes is not None:
+    if nodes is not None and comment_id is None:
         refused = check_nodes(nodes, config.prewarm)
         if refused is not None:
             return PrewarmOutcome(False, f"⚠️ Not pre-warmed: {refused.reason}.")
-    hook = _ManualDispatch(config, nodes, actor)
+    hook = _ManualDispatch(config, nodes, actor, comment_id)
     result = await bot.sync(repo, number, hook=hook)
     if hook.outcome is not None:
         return hook.outcome

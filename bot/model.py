@@ -128,6 +128,7 @@ class WorkflowDispatch:
     workflow: str
     ref: str
     inputs: dict[str, str]
+    comment: int | None = None  # the /prewarm comment that asked for it, if one did
 
 
 @dataclass(frozen=True)

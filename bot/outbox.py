@@ -38,6 +38,27 @@ def reply_marker(reply_id: str) -> str:
     return f"<!-- event-support-bot:reply {reply_id} -->"
 
 
+def command_reply_id(comment_id: int, part: int = 0) -> str:
+    """The id of a reply to a person's comment: the same every time that comment is run.
+
+    A command run twice (a delivery retried after it half-failed, handed back at a
+    shutdown, redelivered) then answers once: the second run's reply carries the id the
+    first one's already does, and a reply whose id is on the issue is not posted again.
+    """
+    return hashlib.sha256(f"command:{comment_id}:{part}".encode()).hexdigest()[:16]
+
+
+def answering(comment_id: int, reply: str, part: int = 0) -> str:
+    """``reply`` marked as the answer to the comment ``comment_id`` (see ``command_reply_id``)."""
+    return f"{reply}\n\n{reply_marker(command_reply_id(comment_id, part))}"
+
+
+def _own_id(reply: str) -> str | None:
+    """The id a reply was marked with already (a command's answer), if any."""
+    found = _REPLY_RE.findall(reply)
+    return found[-1] if found else None
+
+
 def owed(state: StatusState) -> tuple[OwedReply, ...]:
     """The outbox a status comment's state holds (a damaged one reads as empty)."""
     raw: Any = state.extra.get(OUTBOX_KEY)
@@ -83,18 +104,35 @@ def settle(issue: IssueSnapshot, status: StatusComment | None, comments: Iterabl
     the replies an earlier sync owed but never posted added to those to post.
 
     Replies of a sync that leaves the status comment alone record nothing (a ``/help``
-    answer): nothing says they were made, so nothing is lost if they are not.
+    answer): nothing says they were made, so nothing is lost if they are not. A reply
+    marked as the answer to a comment (``answering``) keeps its id, so running that
+    comment again does not answer it twice.
     """
     posted = posted_ids(comments, bot_login)
     missing = tuple(e for e in (owed(status.state) if status is not None else ())
                     if e.id not in posted)
-    if desired.status_body is None:
-        return replace(desired, replies=(*(e.body for e in missing), *desired.replies))
     seed = f"{issue.repo.full_name.lower()}#{issue.number}\n{status.body if status else ''}"
     fresh = []
     for i, reply in enumerate(desired.replies):
+        own = _own_id(reply)
+        if own is not None:  # an answer to a comment: posted once, however often it is run
+            fresh.append(OwedReply(own, reply))
+            continue
         digest = hashlib.sha256(f"{seed}\n{i}\n{reply}".encode()).hexdigest()[:16]
         fresh.append(OwedReply(digest, f"{reply}\n\n{reply_marker(digest)}"))
-    entries = (*missing, *fresh)[-MAX_OWED:]
+    entries = tuple(_first_of_each([*missing, *fresh], posted))[-MAX_OWED:]
+    if desired.status_body is None:
+        return replace(desired, replies=tuple(e.body for e in entries))
     return replace(desired, status_body=_with_outbox(desired.status_body, entries),
                    replies=tuple(e.body for e in entries))
+
+
+def _first_of_each(entries: Iterable[OwedReply], posted: frozenset[str]) -> list[OwedReply]:
+    """Each id once (the one owed before wins), and none already on the issue."""
+    seen = set(posted)
+    kept = []
+    for entry in entries:
+        if entry.id not in seen:
+            seen.add(entry.id)
+            kept.append(entry)
+    return kept

@@ -57,6 +57,7 @@ class DispatchRecord:
     inputs: dict[str, str]
     ok: bool
     error: str = ""
+    comment: int | None = None  # the /prewarm comment that asked for it: done once
 
 
 @dataclass(frozen=True)

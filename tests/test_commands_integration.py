@@ -3,6 +3,7 @@ loopback fake GitHub (which checks every request against GitHub's OpenAPI descri
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +23,7 @@ INSTALLATION = 7001
 OPENED = "2026-11-23T09:00:00Z"
 BOT_LOGIN = "event-support-bot[bot]"
 STATE = "<!-- event-support-bot:state"
+REPLY_MARKER = re.compile(r"\n\n<!-- event-support-bot:reply [0-9a-f]{16} -->$")
 CONFIG = replace(fast_config(), team_lead_team="jupyter-community/leads")
 
 
@@ -54,8 +56,9 @@ def status_of(fake: FakeGitHub, number: int) -> dict[str, Any]:
 
 
 def replies(fake: FakeGitHub, number: int) -> list[str]:
-    """The bot's comments other than the status comment."""
-    return [c["body"] for c in fake.comments(REPO, number)
+    """The bot's comments other than the status comment, as people read them (without
+    the hidden reply marker)."""
+    return [REPLY_MARKER.sub("", c["body"]) for c in fake.comments(REPO, number)
             if c["user"]["login"] == BOT_LOGIN and MARKER not in c["body"]]
 
 
@@ -552,3 +555,52 @@ async def test_a_permission_github_will_not_tell_is_a_role_not_held() -> None:
     with pytest.raises(GitHubError):  # a failure is not a refusal: the delivery fails
         await _looked_up(Down(), RepoRef("o", "r", 1), "someone",
                          frozenset({Role.WRITER}), CONFIG)
+
+
+# --- a comment run twice --------------------------------------------------------------------
+
+@pytest.mark.parametrize("command, user", [
+    ("/prewarm 6", "maint"),
+    ("/help", "champion"),
+    ("/decline-tier over budget", "lead-lee"),
+    ("/approve-tier premium", "maint"),  # refused: the refusal is said once too
+])
+async def test_a_comment_run_twice_acts_and_answers_once(
+        fake_github: FakeGitHub, app_key: str, command: str, user: str) -> None:
+    """The same comment delivered under two delivery ids (handed back at a shutdown and
+    redelivered, or taken by a second process) dispatches once and is answered once."""
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=prewarm_config()) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = await scene.say(command, user)
+        first = (scene.replies, scene.status["body"], len(fake_github.dispatches))
+        assert len(first[0]) == 1
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        assert (await bot.deliver("issue_comment", payload, "another-delivery")).status == 202
+        await bot.settle()
+        assert scene.replies == first[0]
+        assert scene.status["body"] == first[1]
+        assert len(fake_github.dispatches) == first[2] == (1 if "prewarm" in command else 0)
+
+
+async def test_a_prewarm_whose_reply_was_lost_is_answered_once_on_the_rerun(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """Dispatched and recorded, then the reply failed: the rerun posts the owed reply and
+    does not dispatch again."""
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=prewarm_config()) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = fake_github.add_comment(REPO, scene.number, "/prewarm 6", "maint")
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        fake_github.faults.fault_paths = ("POST /repos/{owner}/{repo}/issues/{issue_number}/"
+                                          "comments",)
+        fake_github.faults.error_rate = 1.0
+        await bot.deliver("issue_comment", payload, "first")
+        await bot.settle()
+        assert len(fake_github.dispatches) == 1 and scene.replies == []
+        fake_github.faults.error_rate = 0.0
+        await bot.deliver("issue_comment", payload, "second")
+        await bot.settle()
+    assert len(fake_github.dispatches) == 1
+    [reply] = scene.replies
+    assert reply.startswith("Pre-warming dispatched for @maint")
