@@ -32,11 +32,16 @@ MAX_REASON = 500
 
 # --- grammar -------------------------------------------------------------------------------
 
-_COMMAND_RE = re.compile(r"^ {0,3}/([A-Za-z][A-Za-z0-9_-]*)(?=[ \t]|$)")
+# Any Unicode whitespace ends the name: a pasted no-break space must not hide a command.
+_COMMAND_RE = re.compile(r"^ {0,3}/([A-Za-z][A-Za-z0-9_-]*)(?=\s|$)")
+_OTHER_SPACE_RE = re.compile(r"[^\S ]")  # whitespace other than a plain space
 _FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _QUOTE_RE = re.compile(r"^ {0,3}>")
 _COMMENT_OPEN = "<!--"
 _COMMENT_CLOSE = "-->"
+# GitHub renders <pre> and <code> elements as code, whatever their case and attributes.
+_HTML_CODE_TAG_RE = re.compile(r"<(/?)(pre|code)(?![\w-])", re.IGNORECASE)
+_CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")  # `<pre>` is text, not a tag
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,32 @@ def _closes(line: str, fence: str) -> bool:
             and set(stripped) == {fence[0]})
 
 
+def _html_code_after(visible: str, element: str | None) -> str | None:
+    """The ``pre`` or ``code`` element open after this line's visible text (None: none).
+
+    Outside an element the first opening tag starts one (backtick code spans are text);
+    inside, only its own closing tag ends it.
+    """
+    scanned = visible if element is not None else _CODE_SPAN_RE.sub("", visible)
+    for tag in _HTML_CODE_TAG_RE.finditer(scanned):
+        closing, name = tag.group(1) == "/", tag.group(2).lower()
+        if element is None and not closing:
+            element = name
+        elif element == name and closing:
+            element = None
+    return element
+
+
 def parse_commands(body: str | None, names: Iterable[str] | None = None
                    ) -> tuple[Invocation, ...]:
     """Every known command in a comment, in order.
 
-    A command is a line starting with ``/NAME`` (up to three spaces before it). Lines in
-    ``>`` quotes (and their lazy continuation lines), fenced or indented code and HTML
-    comments are never commands: templates and replies quote commands, and a command
-    nobody can see must not run. Unknown names (``/home/me``, ``/shrug``) are ignored.
+    A command is a line starting with ``/NAME`` (up to three spaces before it), then any
+    whitespace (a no-break space too) before its arguments. Lines in ``>`` quotes (and
+    their lazy continuation lines), fenced or indented code, HTML ``<pre>`` and ``<code>``
+    elements and HTML comments are never commands: templates and replies quote commands,
+    and a command nobody can see must not run. Unknown names (``/home/me``, ``/shrug``)
+    are ignored.
     """
     if not body:
         return ()
@@ -91,6 +114,7 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
     fence: str | None = None
     in_comment = False
     in_quote = False
+    element: str | None = None  # the HTML <pre> or <code> element the line begins in
     for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if fence is not None and not in_comment:
             if _closes(line, fence):
@@ -98,7 +122,8 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
             continue
         visible, in_comment_after, began_in_comment = _visible(line, in_comment)
         in_comment = in_comment_after
-        if began_in_comment:
+        if element is not None or began_in_comment:
+            element = _html_code_after(visible, element)
             continue
         if not line.strip():
             in_quote = False
@@ -112,14 +137,14 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
             in_quote = False
             in_comment = False  # a comment opener inside the fence line is code, not HTML
             continue
+        element = _html_code_after(visible, None)
         if in_quote:
             continue  # lazy continuation of the quote above: it renders inside the quote
         m = _COMMAND_RE.match(line)
         if m is None or m.group(1).lower() not in known:
             continue
-        found.append(Invocation(name=m.group(1).lower(),
-                                args=visible[len(m.group(0)):].strip(),
-                                line=visible.strip()))
+        args = _OTHER_SPACE_RE.sub(" ", visible[len(m.group(0)):].strip())
+        found.append(Invocation(name=m.group(1).lower(), args=args, line=visible.strip()))
         if len(found) >= MAX_COMMANDS:
             break
     return tuple(found)

@@ -311,14 +311,24 @@ def chart_window(now: datetime) -> tuple[str, str]:
     return _month_key(first), _month_key(last)
 
 
+def chart_months(pairs: Sequence[tuple[str, str]], now: datetime
+                 ) -> dict[str, dict[str, int]]:
+    """(month, type) pairs -> the chart's bars: from the window's first month up to this
+    one, or on to the last month in the window that has a request (events start ahead)."""
+    first, last = chart_window(now)
+    present = [m for m, _ in pairs if first <= m <= last]
+    upto = max([_month_key(now), *present])
+    return monthly_by_type(pairs, first=first, last=upto)
+
+
 async def build_chart(bot: Any, now: datetime) -> ChartData:
     """Requests per month by type, from every installation's event requests (or the index)."""
-    first, last = chart_window(now)
     github = bot.github
     if github is None or bot.settings.dry_run:
+        # The same window as below: a request starting next month is counted as listed.
         pairs = [(_month_key(e.start or e.created_at), e.event_type) for e in bot.index]
-        data = monthly_by_type(pairs, first=first, last=_month_key(now))
-        return ChartData(data, now, "open requests the bot has seen since it started")
+        return ChartData(chart_months(pairs, now), now,
+                         "open requests the bot has seen since it started")
     pairs = []
     for inst in await github.installations():
         inst_id = inst.get("id") if isinstance(inst, dict) else None
@@ -336,9 +346,7 @@ async def build_chart(bot: Any, now: datetime) -> ChartData:
             records = await fetch_records(client, full, config, bot.settings.form, now,
                                           with_status=False)
             pairs += [(r.month, r.event_type) for r in records]
-    present = [m for m, _ in pairs if first <= m <= last]
-    upto = max([_month_key(now), *present])
-    return ChartData(monthly_by_type(pairs, first=first, last=upto), now,
+    return ChartData(chart_months(pairs, now), now,
                      "every event request in every installation, open and closed, by the "
                      "month the event starts")
 

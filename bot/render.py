@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,12 +10,14 @@ from . import text
 from .checklist import ChecklistItem
 from .config import Config
 from .dates import Zone, format_local, format_utc
-from .forms import FormTemplate
+from .forms import FormTemplate, parse_form_body
 from .model import IssueSnapshot
 from .oncall import OnCallPick
 from .request import EventRequest, FieldError, field_label
 from .sizing import Sizing
 from .status import MARKER, Approval, Decline, StatusState, state_block
+
+_PIPE_RE = re.compile(r"\\*\|")
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ def _when(dt: datetime | None, zone: Zone | None) -> str:
     return f"{utc} ({format_local(dt, zone)})"
 
 
-def _tier_line(tier: TierView, config: Config) -> str:
+def _tier_line(tier: TierView, config: Config, unread: str | None = None) -> str:
+    """``unread``: the tier answer as written, when it names no tier here."""
     def price(name: str | None) -> str:
         t = config.tiers.get(name or "")
         if t is None or not t.price_usd:
@@ -76,7 +80,20 @@ def _tier_line(tier: TierView, config: Config) -> str:
                 f"{text.mention(d.by)}{reason}")
     if tier.status == "granted":
         return f"`{tier.requested}`{price(tier.requested)} — no approval needed"
+    if unread:
+        # In a table a pipe ends the cell even inside code; escaped (and with no backslash
+        # before it to undo that), it shows as itself.
+        shown = _PIPE_RE.sub(r"\\|", text.code(unread, 60))
+        return f"unknown tier {shown} — see the problems above"
     return "— (not given yet)"
+
+
+def _unread_tier(view: StatusView) -> str | None:
+    """The Support tier answer as written, when one was given but could not be read."""
+    if not any(e.field == "tier" for e in view.errors):
+        return None  # the common case: no second parse of the body
+    raw = parse_form_body(view.issue.body, view.form).get("tier")
+    return raw.strip() if raw and raw.strip() else None
 
 
 def _attendees(count: int | None) -> str:
@@ -152,7 +169,7 @@ def render_status(view: StatusView, config: Config) -> str:
         f"| **Starts** | {_when(req.start, req.zone)} |",
         f"| **Ends** | {_when(req.end, req.zone)} |",
         f"| **Attendees** | {_attendees(req.attendees)} |",
-        f"| **Tier** | {_tier_line(view.tier, config)} |",
+        f"| **Tier** | {_tier_line(view.tier, config, _unread_tier(view))} |",
         f"| **Engineers** | {_engineers_line(view)} |",
         f"| **Sizing** | {_sizing_line(view.sizing)} |",
     ]

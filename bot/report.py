@@ -1,9 +1,9 @@
 """``python -m bot report``: what past event requests were, and what to bill for them.
 
-Reads every issue labelled as an event request (open and closed) through the
-API, re-triages each with the pure core (its body, plus the state in its
-status comment: approvals, declines, reschedules, cancellations, ticked
-boxes) and categorises them.
+Reads every event request (open and closed: an issue with the label, or one
+whose body holds the form's headings) through the API, re-triages each with
+the pure core (its body, plus the state in its status comment: approvals,
+declines, reschedules, cancellations, ticked boxes) and categorises them.
 
 Definitions (all times UTC):
 - A request belongs to the month, and to the ``--since``/``--until`` period,
@@ -43,6 +43,7 @@ from .config import EVENT_TYPES, Config
 from .forms import FormTemplate
 from .model import IssueSnapshot, RepoRef, comment_from_json, issue_from_json, parse_github_time
 from .plan import Triage, iso, triage
+from .request import is_event_request
 from .status import StatusComment, find_status
 
 UNKNOWN = "unknown"
@@ -351,15 +352,18 @@ async def fetch_records(client: Any, repo: str, config: Config, form: FormTempla
                         with_status: bool = True) -> list[RequestRecord]:
     """Every event request in ``repo`` (open and closed), re-triaged.
 
-    ``client`` is a ``bot.github.GitHubClient``. ``with_status=False`` skips the
-    comments (one call per issue): the type and the dates still come out right,
-    but approvals, cancellations, reschedules and ticks are not seen.
+    An issue is one when it carries the label or its body holds the form's headings (as
+    ``bot.request.is_event_request`` says), so every issue is listed, not only labelled
+    ones; comments are read only for requests. ``client`` is a
+    ``bot.github.GitHubClient``. ``with_status=False`` skips the comments (one call per
+    request): the type and the dates still come out right, but approvals, cancellations,
+    reschedules and ticks are not seen.
     """
     owner, _, name = repo.partition("/")
     ref = RepoRef(owner, name)
+    # No label filter: a request opened without the form's label is still one.
     issues = await client.get_all(f"/repos/{owner}/{name}/issues", {
-        "state": "all", "labels": config.labels.event_request, "per_page": 100,
-        "sort": "created", "direction": "asc"})
+        "state": "all", "per_page": 100, "sort": "created", "direction": "asc"})
     gate = asyncio.Semaphore(FETCH_CONCURRENCY)
 
     async def one(data: Any) -> RequestRecord | None:
@@ -369,6 +373,8 @@ async def fetch_records(client: Any, repo: str, config: Config, form: FormTempla
             issue = issue_from_json(data, ref)
         except ValueError:
             return None
+        if not is_event_request(issue, form, config):
+            return None  # a plain issue: no call for its comments
         status: StatusComment | None = None
         if with_status:
             async with gate:

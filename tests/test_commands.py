@@ -156,6 +156,32 @@ def names(body: str) -> list[tuple[str, str]]:
         ("/decline-tier over budget <!-- and more\n/cancel\n-->", [("decline-tier",
                                                                     "over budget")]),
         ("```\n<!--\n```\n/help", [("help", "")]),
+        # HTML <pre> and <code> elements render as code, whatever the case and attributes.
+        ("<pre>\n/cancel\n</pre>", []),
+        ("<pre>\n/cancel\n</pre>\n/help", [("help", "")]),
+        ("<PRE class=\"x\">\n/cancel\n</Pre>\n/help", [("help", "")]),
+        ("<code>\n/cancel\n</code>\n/help", [("help", "")]),
+        ("<pre><code>\n/cancel\n</code>\n/approve-tier\n</pre>\n/help", [("help", "")]),
+        ("<pre>\n\n/cancel\n```\n/approve-tier\n</pre>\n/help", [("help", "")]),
+        ("<pre>\n> x\n\n/cancel\n</pre>", []),
+        ("text <code>\n/cancel\n</code> more\n/help", [("help", "")]),
+        ("<pre>\n/cancel", []),
+        ("<pre>/cancel</pre>\n/help", [("help", "")]),
+        ("/decline-tier see <code>\n/cancel\n</code>", [("decline-tier", "see <code>")]),
+        ("<!-- x --><pre>\n/cancel\n</pre>\n/help", [("help", "")]),
+        ("<!--\n--> <pre>\n/cancel\n</pre>\n/help", [("help", "")]),
+        # Not an element: a comment, a code span or a fence showing the tag, or another tag.
+        ("<!-- <pre> -->\n/help", [("help", "")]),
+        ("write `<pre>` around it\n/help", [("help", "")]),
+        ("```\n<pre>\n```\n/help", [("help", "")]),
+        ("<preview>\n/help", [("help", "")]),
+        ("<pre>\n</code>\n/cancel\n</pre>\n/help", [("help", "")]),
+        # Any whitespace between the name and its arguments and between arguments.
+        ("/assign\u00a0@bob", [("assign", "@bob")]),
+        ("/assign\u00a0@bob\u00a0@carol", [("assign", "@bob @carol")]),
+        ("/assign\u2003@bob\u3000@carol\t@dan", [("assign", "@bob @carol @dan")]),
+        ("/cancel\u00a0", [("cancel", "")]),
+        ("/help\u200b", []),  # a zero-width space is not whitespace: not the same name
         # Unknown words after a slash are left alone.
         ("/home/me/notes.txt", []),
         ("/shrug", []),
@@ -220,6 +246,23 @@ def test_nothing_in_a_fence_is_a_command(lines: list[str]) -> None:
 def test_nothing_in_a_quote_is_a_command(lines: list[str]) -> None:
     body = "\n".join(f"> {line}" for line in ["/cancel", *lines])
     assert parse_commands(body) == ()
+
+
+@given(st.sampled_from(["pre", "PRE", "code", "Code", 'pre class="x"']),
+       st.lists(st.text(alphabet=st.characters(blacklist_characters="<\r\n\x1c\x1d\x1e\x85"
+                                                                      "\u2028\u2029"),
+                        max_size=30), max_size=10))
+def test_nothing_in_a_pre_or_code_element_is_a_command(tag: str, lines: list[str]) -> None:
+    name = tag.split()[0]
+    body = f"<{tag}>\n" + "\n".join(["/cancel", *lines]) + f"\n</{name}>"
+    assert parse_commands(body) == ()
+
+
+def test_a_command_after_a_no_break_space_is_decided_like_a_space() -> None:
+    result = run("/assign\u00a0@carol\u00a0@dan", context("alice"))
+    assert result.outcome == "ok" and result.assignees == ("alice", "bob", "carol", "dan")
+    result = run("/reschedule\u00a02027-03-16\u00a013:00", context("champion"))
+    assert result.outcome == "ok", result.reply
 
 
 # --- roles ----------------------------------------------------------------------------------

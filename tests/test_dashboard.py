@@ -357,3 +357,76 @@ async def test_the_chart_is_cached_and_refreshed_in_the_background(
     assert fresh is not None and fresh.by_month["2026-11"]["exam"] == 2
     assert len(builds) == 2
     await cache.close()
+
+
+# --- the chart's window ---------------------------------------------------------------
+
+
+async def test_in_dry_run_the_chart_counts_the_requests_the_page_lists(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """The chart reads the index in a dry run; an exam starting in a later month is a bar."""
+    from .payloads import issues_payload
+
+    fake_github.add_installation(INSTALLATION, "astro-dept")
+    fake_github.add_repo(REPO, INSTALLATION)
+    seeded = add_request(fake_github, REPO, opened=NOW - timedelta(days=2),
+                         title="[Event]: Astronomy 101 final",
+                         hub="https://stars.hubs.example.org", name="Astronomy 101 final",
+                         event_type="exam", start="2027-01-20 14:00", end="2027-01-20 17:00",
+                         tier="standard")
+    async with running_bot(fake_github, app_key, clock=Clock(NOW), dry_run=True,
+                           dashboard_token=TOKEN) as running:
+        await running.deliver("issues", issues_payload(fake_github, REPO, seeded.number,
+                                                       "opened"))
+        await running.settle()
+        async with running.session.get(running.server.make_url("/"),
+                                       params={"token": TOKEN}) as answer:
+            assert answer.status == 200
+            page = await answer.text()
+    assert "Astronomy 101 final" in page  # listed...
+    numbers = page.split("<details>", 1)[1]
+    # ...and counted, in the month it starts (exam and total columns).
+    assert "<tr><th scope=row>2027-01</th><td>1</td><td>1</td></tr>" in numbers
+    assert "<tr><th scope=row>2026-11</th><td>0</td><td>0</td></tr>" in numbers
+    assert "2027-02" not in numbers  # up to the last month with a request, as without dry run
+
+
+def test_the_chart_window_is_the_same_with_and_without_github() -> None:
+    from bot.dashboard import chart_months
+
+    pairs = [("2027-02", "exam"), ("2020-01", "demo"), ("2030-01", "exam")]
+    months = chart_months(pairs, NOW)
+    assert list(months)[0] == "2025-12" and list(months)[-1] == "2027-02"
+    assert months["2027-02"]["exam"] == 1 and sum(months["2026-11"].values()) == 0
+    assert list(chart_months([], NOW))[-1] == "2026-11"  # up to this month at least
+
+
+async def test_the_chart_counts_an_unlabelled_request_and_not_a_plain_issue(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    from bot.dashboard import build_chart
+
+    from .requests_seed import request_body
+
+    fake_github.add_installation(INSTALLATION, "astro-dept")
+    fake_github.add_repo(REPO, INSTALLATION)
+    number = fake_github.add_issue(
+        REPO, title="[Event]: no label", created_at=NOW - timedelta(days=3),
+        body=request_body(hub="https://a.hubs.example.org", name="Unlabelled",
+                          event_type="workshop", start="2026-12-10 10:00",
+                          end="2026-12-10 12:00", tier="standard"))
+    fake_github.add_issue(REPO, title="A question", created_at=NOW - timedelta(days=3),
+                          body="### Hub URL\n\nhttps://a.hubs.example.org\n\nIs it up?")
+    async with running_bot(fake_github, app_key, clock=Clock(NOW)) as running:
+        # The bot labels a request it recognises; one it has not handled yet has no label.
+        fake_github.edit_issue(REPO, number, labels=[])
+        fake_github.reset_log()
+        chart = await build_chart(running.bot, NOW)
+        again = await build_chart(running.bot, NOW)
+    # Every issue listed, once a build, on one page; the second build is a free 304.
+    listings = fake_github.calls("GET", operation_id="issues/list-for-repo")
+    assert [(c.query.get("state"), "labels" in c.query, c.status) for c in listings] == [
+        ("all", False, 200), ("all", False, 304)]
+    assert again.by_month == chart.by_month
+    assert {m: sum(c.values()) for m, c in chart.by_month.items() if sum(c.values())} == {
+        "2026-12": 1}
+    assert chart.by_month["2026-12"]["workshop"] == 1

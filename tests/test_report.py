@@ -386,3 +386,61 @@ def test_months_without_requests_show_as_zero(pairs: list[tuple[str, str]], firs
 )
 def test_csv_cells_never_run_as_formulas(value: Any, cell: Any) -> None:
     assert report._cell(value) == cell
+
+
+async def test_an_unlabelled_request_is_counted_and_a_plain_issue_is_not(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """An event request is the label OR the form's headings (CONTRACT.md): every issue is
+    listed, once, without a label filter, and comments are read for requests only."""
+    from .requests_seed import request_body
+
+    fake_github.add_installation(INSTALLATION, "jupyter-community")
+    fake_github.add_repo(REPO, INSTALLATION)
+    opened = datetime(2026, 3, 1, tzinfo=UTC)
+    labelled = add_request(fake_github, REPO, opened=opened, title="[Event]: labelled",
+                           hub="https://a.hubs.example.org", name="Labelled", event_type="exam",
+                           start="2026-04-10 10:00", end="2026-04-10 12:00",
+                           tier="standard").number
+    unlabelled = fake_github.add_issue(
+        REPO, title="[Event]: no label", created_at=opened, body=request_body(
+            hub="https://b.hubs.example.org", name="Unlabelled", event_type="workshop",
+            start="2026-05-10 10:00", end="2026-05-10 12:00", tier="standard"))
+    plain = fake_github.add_issue(REPO, title="The hub is slow", created_at=opened,
+                                  body="### What happened\n\nIt is slow.\n\n/cancel")
+    fake_github.reset_log()
+
+    result = await build_report(REPO, app_env(fake_github, app_key), fast_config(), FORM,
+                                now=NOW)
+    assert sorted(r.number for r in result.records) == [labelled, unlabelled]
+    assert dict(result.by_type) == {"exam": 1, "workshop": 1}
+    assert {m: sum(c.values()) for m, c in result.by_month.items()} == {"2026-04": 1,
+                                                                       "2026-05": 1}
+    [listing] = fake_github.calls("GET", operation_id="issues/list-for-repo")
+    assert listing.query.get("state") == "all" and "labels" not in listing.query
+    read = {c.path for c in fake_github.calls("GET", path_contains="/comments")}
+    assert read == {f"/repos/{REPO}/issues/{n}/comments" for n in (labelled, unlabelled)}
+    assert not any(f"/issues/{plain}/" in c.path for c in fake_github.requests)
+
+
+async def test_pull_requests_in_the_issue_list_are_skipped() -> None:
+    """GitHub lists pull requests among issues; a body with the form's headings there is
+    still not a request."""
+    from .requests_seed import request_body
+
+    body = request_body(hub="https://a.hubs.example.org", name="PR", event_type="exam",
+                        start="2026-04-10 10:00", end="2026-04-10 12:00", tier="standard")
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    class Client:
+        async def get_all(self, url: str, params: dict[str, Any]) -> list[Any]:
+            asked.append((url, params))
+            return [{"number": 1, "title": "Add a feature", "body": body, "state": "open",
+                     "user": {"login": "dev"}, "labels": [], "assignees": [],
+                     "created_at": "2026-03-01T00:00:00Z", "pull_request": {"url": "x"}}]
+
+        async def issue_comments(self, repo: str, number: int) -> list[Any]:
+            raise AssertionError("no comments are read for a pull request")
+
+    records = await report.fetch_records(Client(), REPO, fast_config(), FORM, NOW)
+    assert records == []
+    assert [u for u, _ in asked] == [f"/repos/{REPO}/issues"]
