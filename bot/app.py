@@ -26,10 +26,13 @@ from .index import RequestIndex, entry_from
 from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
-from .model import RepoRef, issue_from_json
+from .model import RepoRef, comment_from_json, issue_from_json
+from .plan import triage
 from .repo_config import RepoConfigs
+from .request import is_event_request
 from .scheduler import Agenda, Scheduler, note_sync
 from .server import Delivery, DeliveryQueue, webhook_route
+from .status import find_status
 
 log = logging.getLogger("bot.app")
 
@@ -300,6 +303,66 @@ class EventBot:
                         result="changed" if result.writes else "unchanged").inc()
         return count
 
+    async def refresh_index(self) -> int:
+        """Read every open request of every installation into the index, writing nothing.
+
+        A web process whose scheduler runs elsewhere (``--no-scheduler`` beside a ``clock``
+        process) sees only the webhooks it took; this keeps its dashboard and calendar
+        showing what the other processes did. The lists and comments are ETag-cached, so
+        a pass over unchanged requests costs nothing against the rate limit. Returns how
+        many requests are indexed.
+        """
+        if self.github is None or self.settings.dry_run:
+            return 0
+        seen: set[tuple[str, int]] = set()
+        complete = True
+        for inst in await self.github.installations():
+            if not isinstance(inst, dict) or not isinstance(inst.get("id"), int):
+                continue
+            try:
+                seen |= await self._refresh_installation(inst["id"])
+            except Exception:
+                complete = False  # keep what the index has for it rather than drop it
+                log.exception("refreshing the index of installation %s failed", inst["id"])
+        if complete:
+            for entry in self.index:
+                if entry.key not in seen:
+                    self.index.drop(entry.repo, entry.number)  # closed, or gone
+        return len(seen)
+
+    async def _refresh_installation(self, installation_id: int) -> set[tuple[str, int]]:
+        client = await self.github.installation(installation_id) if self.github else None
+        seen: set[tuple[str, int]] = set()
+        if client is None:
+            return seen
+        for repo_json in await client.repositories():
+            full = repo_json.get("full_name") if isinstance(repo_json, dict) else None
+            if not isinstance(full, str) or "/" not in full:
+                continue
+            owner, name = full.split("/", 1)
+            repo = RepoRef(owner, name, installation_id)
+            config = await self.config_for(client, full)
+            for data in await client.open_issues(full, None):
+                if not isinstance(data, dict) or "pull_request" in data:
+                    continue
+                try:
+                    issue = issue_from_json(data, repo)
+                except ValueError:
+                    continue
+                if not is_event_request(issue, self.settings.form, config):
+                    continue
+                comments = [c for c in map(comment_from_json,
+                                           await client.issue_comments(full, issue.number))
+                            if c is not None]
+                status, _ = find_status(comments, await self.bot_login())
+                triaged = triage(issue, status, config, self.settings.form, self.clock())
+                ticked = status.ticked if status is not None else frozenset()
+                entry = entry_from(issue, triaged, ticked)
+                if entry is not None:
+                    self.index.put(entry)
+                    seen.add(entry.key)
+        return seen
+
     async def reconcile_all(self) -> int:
         if self.github is None or self.settings.dry_run:
             return 0
@@ -370,15 +433,18 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
                 app["scheduler"] = scheduler
                 app["reconcile_task"] = asyncio.create_task(scheduler.run(), name="scheduler")
             else:
-                # Without the scheduler (a `clock` process runs it), still catch up once.
+                # Without the scheduler (a `clock` process runs it), still catch up once,
+                # then keep the dashboard and calendar current without writing.
                 app["reconcile_task"] = asyncio.create_task(_reconcile_on_start(bot))
+                app["index_task"] = asyncio.create_task(_keep_index_fresh(bot),
+                                                        name="index")
 
     async def on_shutdown(app: web.Application) -> None:
         queue: DeliveryQueue = app["queue"]
         queue.accepting = False  # from now on /webhook answers 503
         # The scheduler's passes are all redone on the next start: the grace goes to
         # the deliveries GitHub will not send again.
-        for name in ("reconcile_task", "labels_task"):
+        for name in ("reconcile_task", "labels_task", "index_task"):
             task = app.get(name)
             if task is not None:
                 task.cancel()
@@ -419,3 +485,16 @@ async def _reconcile_on_start(bot: EventBot) -> None:
         log.info("start-up reconciliation synced %d open request(s)", count)
     except Exception:
         log.exception("start-up reconciliation failed; the scheduler retries it")
+
+
+async def _keep_index_fresh(bot: EventBot) -> None:
+    """A web process without the scheduler: after its start-up reconciliation, refresh
+    the index every ``scheduler.reconcile_seconds`` (reading only; the ``clock`` process
+    does the work)."""
+    while True:
+        await asyncio.sleep(bot.config.scheduler.reconcile_seconds)
+        try:
+            count = await bot.refresh_index()
+            log.info("index refreshed: %d open request(s)", count)
+        except Exception:
+            log.exception("refreshing the index failed; tried again next interval")

@@ -403,3 +403,32 @@ async def test_reconciliation_keeps_going_past_a_failing_request(fake_github: Fa
         await Scheduler(bot.bot).tick()
         assert (REPO.lower(), first) not in bot.bot.failures
     assert len(bot_comments(fake_github, first)) == 1
+
+
+async def test_a_web_process_without_the_scheduler_keeps_its_dashboard_current(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """Two processes: `web --no-scheduler` (A) and another that takes the webhook (B).
+    A's index follows what B did, by reading only."""
+    seed(fake_github)
+    clock = Clock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    quick = config(reconcile_seconds=0.1)
+    async with running_bot(fake_github, app_key, config=quick, clock=clock) as web, \
+            running_bot(fake_github, app_key, config=config(), clock=clock) as other:
+        assert len(web.bot.index) == 0
+        number = new_request(fake_github)
+        await other.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await other.settle()
+        assert other.bot.index.get(REPO, number) is not None
+        deadline = time.monotonic() + 20
+        while web.bot.index.get(REPO, number) is None:
+            assert time.monotonic() < deadline, "the web process never saw the request"
+            await asyncio.sleep(0.05)
+        entry = web.bot.index.get(REPO, number)
+        assert entry is not None and entry.assignees == other.bot.index.get(
+            REPO, number).assignees  # type: ignore[union-attr]
+        before = writes(fake_github)
+        fake_github.edit_issue(REPO, number, state="closed")
+        while web.bot.index.get(REPO, number) is not None:
+            assert time.monotonic() < deadline, "a closed request stayed on the dashboard"
+            await asyncio.sleep(0.05)
+        assert writes(fake_github) == before  # the refresh read; it wrote nothing
