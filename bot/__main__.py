@@ -6,15 +6,27 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .config import Config, ConfigError, load_config
-from .forms import FormError, FormTemplate, load_form
-from .model import IssueSnapshot, RepoRef, issue_from_json
-from .plan import Triage, iso, triage
+from . import form_check, outbox
+from .config import Config, ConfigError, Labels, load_config
+from .dates import DateError, parse_when
+from .forms import FormError, FormTemplate, load_form, parse_form_body
+from .model import (
+    Desired,
+    IssueSnapshot,
+    RepoRef,
+    WorkflowDispatch,
+    issue_from_json,
+    parse_github_time,
+)
+from .plan import Triage, iso, plan
+from .prewarm import with_records
+from .request import EventRequest
 
 EXIT_USAGE = 2
 
@@ -44,7 +56,8 @@ def parse_now(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def issue_from_file(path: Path, now: datetime) -> IssueSnapshot:
+def issue_from_file(path: Path, now: datetime) -> tuple[IssueSnapshot, tuple[str, ...]]:
+    """-> (the issue, notes on what was assumed to read it)."""
     raw = path.read_bytes().decode("utf-8", errors="replace")
     if path.suffix.lower() == ".json":
         data = json.loads(raw)
@@ -54,14 +67,85 @@ def issue_from_file(path: Path, now: datetime) -> IssueSnapshot:
         repo_json = data.get("repository") if isinstance(data.get("repository"), dict) else {}
         full = repo_json.get("full_name") if isinstance(repo_json, dict) else None
         owner, _, name = (full if isinstance(full, str) else "example/example").partition("/")
-        return issue_from_json(issue, RepoRef(owner, name or "example"))
+        notes: tuple[str, ...] = ()
+        created = parse_github_time(issue.get("created_at")) if isinstance(issue, dict) else None
+        if isinstance(issue, dict) and (created is None or created.tzinfo is None):
+            # A plan is still worth printing: --now stands in, as it does for a .md file.
+            issue = {**issue, "created_at": iso(now)}
+            notes = (f"the payload's issue.created_at is missing or not an ISO 8601 time with "
+                     f"a zone; read as opened at {iso(now)} (--now, else the current time)",)
+        return issue_from_json(issue, RepoRef(owner, name or "example")), notes
     title = path.stem.replace("-", " ").replace("_", " ")
     return IssueSnapshot(repo=RepoRef("example", "example"), number=1, title=title, body=raw,
                          author="champion", labels=(), assignees=(), state="open",
-                         created_at=now)
+                         created_at=now), ()
 
 
-def triage_json(result: Triage) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PlanPreview:
+    """What the server would do with the issue on its first sync (no status comment yet)."""
+
+    issue: IssueSnapshot
+    triage: Triage
+    desired: Desired  # replies settled into the status comment, as ``sync_request`` posts them
+    dispatched: tuple[WorkflowDispatch, ...] = ()  # sent before the status comment is written
+    end: datetime | None = None  # the end as read, even when the start could not be
+    notes: tuple[str, ...] = ()
+
+
+class _AssumeDispatched:
+    """A dispatch client for previews: every dispatch succeeds, nothing is sent."""
+
+    async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
+                                inputs: Mapping[str, str]) -> None:
+        return None
+
+
+def preview_first_sync(issue: IssueSnapshot, config: Config, form: FormTemplate,
+                       now: datetime, notes: tuple[str, ...] = ()) -> PlanPreview:
+    """``bot.apply.sync_request``'s pure steps for an issue with no comments yet."""
+    result, desired = plan(issue, None, config, form, now)
+    dispatched = desired.dispatches
+    if dispatched:
+        # As sync_request does: dispatch (assumed to succeed here), then plan again with
+        # the records in the state, so the one status comment records them.
+        import asyncio
+
+        from .dispatching import run_dispatches
+
+        records = asyncio.run(run_dispatches(_AssumeDispatched(), dispatched, now))
+        result, desired = plan(issue, with_records(None, records), config, form, now)
+        desired = replace(desired, dispatches=())
+    desired = outbox.settle(issue, None, (), None, desired)
+    return PlanPreview(issue, result, desired, dispatched,
+                       end_as_read(issue, form, config, result.request), notes)
+
+
+def end_as_read(issue: IssueSnapshot, form: FormTemplate, config: Config,
+                request: EventRequest | None) -> datetime | None:
+    """The end, also when only the start is at fault: the bot checks the end alone then
+    (``read_request``), and a field it could read is shown, not null."""
+    if request is None:
+        return None
+    if request.end is not None:
+        return request.end
+    if request.start is not None or request.zone is None:
+        return None  # the end was refused with the start (before it, too long), or no zone
+    if any(e.field == "end" for e in request.errors):
+        return None
+    raw = parse_form_body(issue.body, form).get("end")
+    if not raw:
+        return None
+    try:
+        when = parse_when(raw, field_zone=request.zone, opened_at=issue.created_at,
+                          abbreviations=config.timezone_abbreviations)
+    except (DateError, ValueError):
+        return None
+    return when.at.astimezone(timezone.utc)
+
+
+def triage_json(preview: PlanPreview) -> dict[str, Any]:
+    result = preview.triage
     req = result.request
     usable = req is not None and not result.errors
     sizing = result.sizing
@@ -70,11 +154,14 @@ def triage_json(result: Triage) -> dict[str, Any]:
         "event_type": req.event_type if req else None,
         "tier": req.tier if req else None,
         "start": iso(req.start) if req and req.start else None,
-        "end": iso(req.end) if req and req.end else None,
+        "end": iso(preview.end) if preview.end else None,
         "timezone": req.zone.label if req and req.zone else None,
         "attendees": req.attendees if req else None,
+        # What the bot decides (CONTRACT.md): its own labels, and the engineers it assigns
+        # from the rotation (none when the start cannot be read). Labels and assignees
+        # people set stay on the issue; the text format lists them.
         "labels": list(result.labels),
-        "assignees": list(result.assignees),
+        "assignees": list(result.state.rotation),
         "errors": [{"field": e.field, "message": e.message} for e in result.errors],
         "sizing": {
             "node_type": sizing.node_type, "users_per_node": sizing.users_per_node,
@@ -82,16 +169,24 @@ def triage_json(result: Triage) -> dict[str, Any]:
         } if sizing is not None else None,
         "checklist": [{"id": i.id, "text": i.text, "due": iso(i.due)}
                       for i in result.checklist],
-        "comment": result.comment,
+        "comment": preview.desired.status_body,
         "usable": usable,
     }
 
 
-def triage_text(result: Triage) -> str:
-    if not result.is_event_request:
-        return "Not an event request: the bot leaves this issue alone.\n"
-    data = triage_json(result)
+def _kept(have: Sequence[str], bot: Sequence[str]) -> list[str]:
+    mine = {x.lower() for x in bot}
+    return [x for x in have if x.lower() not in mine]
+
+
+def triage_text(preview: PlanPreview) -> str:
+    notes = [f"Note: {note}" for note in preview.notes]
+    if not preview.triage.is_event_request:
+        return "\n".join([*notes, "Not an event request: the bot leaves this issue alone."]) + "\n"
+    data = triage_json(preview)
+    desired = preview.desired
     lines = [
+        *notes,
         f"Event request: {'usable' if data['usable'] else 'needs info'}",
         f"  type:       {data['event_type']}",
         f"  tier:       {data['tier']}",
@@ -102,13 +197,25 @@ def triage_text(result: Triage) -> str:
         f"  labels:     {', '.join(data['labels'])}",
         f"  assignees:  {', '.join(data['assignees']) or '-'}",
     ]
+    kept_labels = _kept(preview.issue.labels, data["labels"])
+    kept_people = _kept(preview.issue.assignees, data["assignees"])
+    if kept_labels or kept_people:
+        lines.append(f"  kept:       labels {', '.join(kept_labels) or '-'}; assignees "
+                     f"{', '.join(kept_people) or '-'} (set by people, left as they are)")
     if data["sizing"]:
         s = data["sizing"]
         lines.append(f"  sizing:     {s['nodes']} x {s['node_type']} ({s['users_per_node']} "
                      f"users/node), pre-warm {s['prewarm_nodes']}")
     for err in data["errors"]:
         lines.append(f"  problem:    [{err['field'] or '-'}] {err['message']}")
-    lines += ["", "Status comment:", "", result.comment or ""]
+    for d in preview.dispatched:
+        inputs = ", ".join(f"{k}={v}" for k, v in sorted(d.inputs.items()))
+        lines.append(f"  dispatch:   {d.kind}: {d.repository} {d.workflow}@{d.ref} ({inputs})")
+    if desired.close_reason:
+        lines.append(f"  close:      as {desired.close_reason}")
+    lines += ["", "Status comment:", "", desired.status_body or ""]
+    for number, reply in enumerate(desired.replies, 1):
+        lines += ["", f"Reply {number} of {len(desired.replies)}:", "", reply]
     return "\n".join(lines) + "\n"
 
 
@@ -126,59 +233,48 @@ def cmd_plan(args: argparse.Namespace) -> int:
                      EXIT_USAGE)
     path = Path(args.file)
     try:
-        issue = issue_from_file(path, now)
+        issue, notes = issue_from_file(path, now)
     except FileNotFoundError:
         return _fail(f"{path}: file not found")
     except (OSError, ValueError) as e:
         return _fail(f"{path}: cannot be read as an issue body or webhook payload ({e})")
-    result = triage(issue, None, config, form, now)
+    preview = preview_first_sync(issue, config, form, now, notes)
     if args.format == "json":
-        print(json.dumps(triage_json(result), indent=2, ensure_ascii=False))
+        # The JSON object's keys are the contract's; a note goes to stderr instead.
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(json.dumps(triage_json(preview), indent=2, ensure_ascii=False))
     else:
-        sys.stdout.write(triage_text(result))
+        sys.stdout.write(triage_text(preview))
     return 0
 
 
-def form_tier_problems(config: Config, form: FormTemplate) -> list[str]:
-    return tier_option_problems(list(config.tiers), form, config.form_path.name)
-
-
-def tier_option_problems(tiers: list[str], form: FormTemplate, form_name: str) -> list[str]:
-    """Each tier option must start with a config tier, and each tier needs an option."""
-    field = form.field("tier")
-    if field is None:
-        return [f"{form_name}: has no `tier` dropdown"]
-    problems = []
-    names = sorted(tiers, key=len, reverse=True)
-    matched: set[str] = set()
-    for option in field.options:
-        hit = next((n for n in names if option.lower().startswith(n.lower())), None)
-        if hit is None:
-            problems.append(f"{form_name}: tier option {option!r} does not start "
-                            f"with a tier in config ({', '.join(tiers)})")
-        else:
-            matched.add(hit)
-    for name in tiers:
-        if name not in matched:
-            problems.append(f"{form_name}: no tier option for config tier {name!r}")
-    return problems
-
-
-def _raw_tier_problems(path: str) -> list[str]:
-    """When the config has other problems, still check its tiers against the form."""
+def _raw_form_problems(path: str) -> list[str]:
+    """When the config has other problems, still check the shipped form against the
+    contract and against the tiers and event-request label the config names."""
     import yaml
 
-    from .config import DEFAULT_FORM_PATH
+    from .config import DEFAULT_FORM_PATH, EVENT_TYPES
 
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         form = load_form(DEFAULT_FORM_PATH)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, FormError):
         return []
-    if not isinstance(raw, dict) or raw.get("form") or not isinstance(raw.get("tiers"), dict):
+    if not isinstance(raw, dict) or raw.get("form"):
         return []
-    names = [str(name) for name in raw["tiers"]]
-    return tier_option_problems(names, form, DEFAULT_FORM_PATH.name)
+    name = DEFAULT_FORM_PATH.name
+    labels = raw.get("labels")
+    label = labels.get("event_request") if isinstance(labels, dict) else None
+    problems = [
+        *form_check.contract_field_problems(form, name),
+        *form_check.event_type_option_problems(form, EVENT_TYPES, name),
+        *form_check.form_label_problems(
+            form, label if isinstance(label, str) and label else Labels().event_request, name),
+    ]
+    if isinstance(raw.get("tiers"), dict):
+        problems += form_check.tier_option_problems([str(t) for t in raw["tiers"]], form, name)
+    return problems
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -186,10 +282,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config, form = load_all(path)
     except ConfigError as e:
-        for line in [*e.problems, *_raw_tier_problems(path)]:
+        for line in [*e.problems, *_raw_form_problems(path)]:
             print(line)
         return 1
-    problems = form_tier_problems(config, form)
+    problems = form_check.form_problems(form, config, config.form_path.name)
     for line in problems:
         print(line)
     if problems:

@@ -15,7 +15,8 @@ import pytest
 BOT = Path(__file__).resolve().parent.parent / "bot"
 
 PURE = ("forms", "dates", "request", "sizing", "oncall", "checklist", "status", "render",
-        "text", "plan", "lifecycle", "outbox", "commands", "prewarm", "pacing", "model")
+        "text", "plan", "lifecycle", "outbox", "commands", "prewarm", "pacing", "model",
+        "form_check")
 # Libraries and modules that talk to the network, the clock's sleep, or processes; and
 # the shell's own modules.
 FORBIDDEN = {"aiohttp", "asyncio", "gidgethub", "socket", "subprocess", "requests",

@@ -10,9 +10,17 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from bot.status import MARKER, read_status
+
+from .botapp import Clock, fast_config, running_bot
+from .fakegithub import FakeGitHub
+from .payloads import issues_payload
+from .requests_seed import exam_body
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T10:00:00Z"
@@ -50,11 +58,122 @@ def test_plan_json_on_every_example(example: str) -> None:
         assert data["assignees"]
 
 
-def test_plan_json_on_a_webhook_payload_uses_created_at() -> None:
-    out = run("plan", "examples/issue-opened.json", "--format", "json")
+def payload_file(tmp_path: Path, **issue: object) -> Path:
+    """examples/issue-opened.json with keys of its issue replaced (None: removed); a new
+    file each call."""
+    data = json.loads((ROOT / "examples" / "issue-opened.json").read_text())
+    for key, value in issue.items():
+        if value is None:
+            data["issue"].pop(key, None)
+        else:
+            data["issue"][key] = value
+    path = tmp_path / f"payload-{len(list(tmp_path.glob('payload-*.json')))}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_plan_json_on_a_webhook_payload_uses_created_at(tmp_path: Path) -> None:
+    # The exam starts 2027-03-09 19:00 UTC; --now is 8 days before it. Short notice is
+    # measured from when the issue was opened, not from --now.
+    now = "2027-03-01T00:00:00Z"
+    out = run("plan", "examples/issue-opened.json", "--now", now, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)  # opened 2026-11-23, long before
+    assert data["is_event_request"] and data["event_type"] == "exam"
+    assert "short-notice" not in data["labels"] and data["errors"] == []
+    late = payload_file(tmp_path, created_at="2027-02-28T12:00:00Z")
+    data = json.loads(run("plan", str(late), "--now", now, "--format", "json").stdout)
+    assert "short-notice" in data["labels"]
+    # Opened after the start: "in the past", though --now is before the start.
+    after = payload_file(tmp_path, created_at="2027-03-10T00:00:00Z")
+    data = json.loads(run("plan", str(after), "--now", now, "--format", "json").stdout)
+    assert {"field": "start", "message": "is in the past (before this issue was opened)"} in (
+        data["errors"])
+
+
+@pytest.mark.parametrize("created_at", [None, "", "last tuesday", "2026-11-23T15:04:05"])
+def test_plan_without_a_valid_created_at_reads_it_as_now(tmp_path: Path,
+                                                         created_at: str | None) -> None:
+    path = payload_file(tmp_path, created_at=created_at)
+    if created_at is None:
+        assert "created_at" not in json.loads(path.read_text())["issue"]
+    now = "2027-03-01T00:00:00Z"
+    out = run("plan", str(path), "--now", now, "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["is_event_request"] and data["event_type"] == "exam"
+    assert set(data) >= CONTRACT_KEYS and data["start"] == "2027-03-09T19:00:00Z"
+    assert "short-notice" in data["labels"]  # opened at --now: 8 days before the start
+    assert "created_at" in out.stderr and now in out.stderr
+    text = run("plan", str(path), "--now", now)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("Note: ") and "created_at" in text.stdout.splitlines()[0]
+
+
+def test_plan_labels_and_assignees_are_the_bots_own(tmp_path: Path) -> None:
+    """Both lists are what the bot decides; what people set stays on the issue, unlisted."""
+    path = payload_file(tmp_path, labels=[{"name": "event-request"}, {"name": "help wanted"}],
+                        assignees=[{"login": "zed"}])
+    out = run("plan", str(path), "--now", NOW, "--format", "json")
+    data = json.loads(out.stdout)
+    assert "help wanted" not in data["labels"] and "zed" not in data["assignees"]
+    assert data["assignees"] and "type: exam" in data["labels"]
+    # Without a readable start the rotation assigns no one, whoever people assigned.
+    broken = payload_file(tmp_path, body="### Start date and time\n\nsoon",
+                          assignees=[{"login": "zed"}])
+    data = json.loads(run("plan", str(broken), "--now", NOW, "--format", "json").stdout)
+    assert data["start"] is None and data["assignees"] == []
+    text = run("plan", str(path), "--now", NOW).stdout
+    assert "kept:       labels help wanted; assignees zed" in text
+
+
+@pytest.mark.parametrize(("start", "prewarm_repo", "reply"), [
+    # Ten days away: three checklist items are already due, so the state records them
+    # (``armed``, the outbox) and a catch-up reply lists them.
+    ("2026-12-03 13:00", "", "Already due"),
+    # Within the pre-warm lead time: the dispatch is recorded in the same status comment.
+    ("2026-11-23 05:00", "jupyter-community/infra", "The event starts in"),
+])
+async def test_plan_shows_the_status_comment_and_replies_the_server_posts(
+        fake_github: FakeGitHub, app_key: str, tmp_path: Path, start: str, prewarm_repo: str,
+        reply: str) -> None:
+    """`plan` and the server's first sync of the same payload write the same comments."""
+    repo = "jupyter-community/event-requests"
+    fake_github.add_installation(7001, "jupyter-community")
+    fake_github.add_repo(repo, 7001)
+    config = fast_config()
+    # A slow answer under load would record the dispatch as failed; `plan` assumes success.
+    config = replace(config, github=replace(config.github, timeout_seconds=30.0))
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text((ROOT / "config.yaml").read_text().replace(
+        'repository: ""', f'repository: "{prewarm_repo}"'))
+    if prewarm_repo:
+        fake_github.add_repo(prewarm_repo, 7001)
+        fake_github.set_workflows(prewarm_repo, ["scale-placeholders.yaml"])
+        config = replace(config, prewarm=replace(config.prewarm, repository=prewarm_repo))
+    number = fake_github.add_issue(
+        repo, labels=["event-request"], created_at="2026-11-23T09:00:00Z",
+        body=exam_body(start=start, end=start[:11] + "16:00"))
+    payload = issues_payload(fake_github, repo, number, "opened")
+    path = tmp_path / "opened.json"
+    path.write_text(json.dumps(payload))
+    async with running_bot(fake_github, app_key, config=config, clock=Clock()) as bot:
+        await bot.deliver("issues", payload)
+        await bot.settle()
+    posted = [c["body"] for c in fake_github.comments(repo, number)]
+    [status] = [b for b in posted if MARKER in b]
+    replies = [b for b in posted if MARKER not in b]
+    assert any(reply in r for r in replies), replies
+    assert len(fake_github.dispatches) == (1 if prewarm_repo else 0)
+    assert all(r.ok for r in read_status(status).state.dispatches)
+
+    now = Clock().now.isoformat()
+    args = ("plan", str(path), "--now", now, "--config", str(config_file))
+    data = json.loads(run(*args, "--format", "json").stdout)
+    assert read_status(data["comment"]).state == read_status(status).state  # a readable diff
+    assert data["comment"] == status
+    text = run(*args).stdout
+    assert status in text and all(r in text for r in replies)
+    assert ("dispatch:   prewarm" in text) is bool(prewarm_repo)
 
 
 def test_invalid_example_names_each_field() -> None:
@@ -63,6 +182,9 @@ def test_invalid_example_names_each_field() -> None:
     fields = {e["field"] for e in data["errors"]}
     assert {"hub_url", "start", "attendees", "tier"} <= fields
     assert data["sizing"] is None and data["checklist"] == [] and data["start"] is None
+    # The end was readable on its own (2027-06-14 17:00 in America/Denver): shown, not null.
+    assert "end" not in fields and data["end"] == "2027-06-14T23:00:00Z"
+    assert data["assignees"] == []
 
 
 def test_plan_text_and_a_missing_file() -> None:
