@@ -20,7 +20,7 @@ from .commanding import on_issue_comment
 from .config import Config
 from .dashboard import add_views
 from .forms import FormTemplate
-from .github import DryRunClient, GitHubApp, GitHubError
+from .github import DryRunClient, GitHubApp, GitHubClient, GitHubError
 from .handback import hand_back
 from .index import RequestIndex, entry_from
 from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
@@ -280,12 +280,8 @@ class EventBot:
             return 0
         client = await self.github.installation(installation_id)
         count = 0
-        for repo_json in await client.repositories():
-            full = repo_json.get("full_name") if isinstance(repo_json, dict) else None
-            if not isinstance(full, str) or "/" not in full:
-                continue
-            owner, name = full.split("/", 1)
-            repo = RepoRef(owner, name, installation_id)
+        for repo in await _repositories(client, installation_id):
+            full = repo.full_name
             listed_at = time.monotonic()
             for issue in await client.open_issues(full, None):
                 if not isinstance(issue, dict) or "pull_request" in issue:
@@ -335,12 +331,8 @@ class EventBot:
         seen: set[tuple[str, int]] = set()
         if client is None:
             return seen
-        for repo_json in await client.repositories():
-            full = repo_json.get("full_name") if isinstance(repo_json, dict) else None
-            if not isinstance(full, str) or "/" not in full:
-                continue
-            owner, name = full.split("/", 1)
-            repo = RepoRef(owner, name, installation_id)
+        for repo in await _repositories(client, installation_id):
+            full = repo.full_name
             config = await self.config_for(client, full)
             for data in await client.open_issues(full, None):
                 if not isinstance(data, dict) or "pull_request" in data:
@@ -477,6 +469,17 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
     app.router.add_get("/metrics", _metrics)
     add_views(app, settings.dashboard_token)  # GET / and GET /events.ics
     return app
+
+
+async def _repositories(client: GitHubClient, installation_id: int) -> list[RepoRef]:
+    """The repositories an installation may see (skipping anything unreadable)."""
+    found = []
+    for repo_json in await client.repositories():
+        full = repo_json.get("full_name") if isinstance(repo_json, dict) else None
+        if isinstance(full, str) and full.count("/") == 1:
+            owner, name = full.split("/")
+            found.append(RepoRef(owner, name, installation_id))
+    return found
 
 
 async def _reconcile_on_start(bot: EventBot) -> None:

@@ -272,27 +272,26 @@ class Scheduler:
         base = self.bot.config.github.backoff_max_seconds
         return timedelta(seconds=min(interval, base * 2 ** min(failures - 1, 20)))
 
+    def _due(self, loop: str, last: datetime | None, interval: float, now: datetime) -> bool:
+        """Whether a loop's next pass is due: its interval, or its backoff after failures."""
+        failures = self.stats.failures_in_a_row.get(loop, 0)
+        return last is None or now - last >= self._retry_after(interval, failures)
+
     def _spawn_if_due(self, now: datetime) -> None:
         cfg = self.bot.config.scheduler
         stats = self.stats
-        if self._reconciling is None or self._reconciling.done():
-            last = stats.last_reconcile
-            wait = self._retry_after(cfg.reconcile_seconds,
-                                     stats.failures_in_a_row.get("reconcile", 0))
-            if last is None or now - last >= wait:
-                stats.last_reconcile = now
-                self._reconciling = asyncio.create_task(
-                    self._guarded(self.reconcile, "reconcile", cfg.reconcile_seconds),
-                    name="reconcile")
-        if self._redelivering is None or self._redelivering.done():
-            last = stats.last_redeliver
-            wait = self._retry_after(cfg.redeliver_seconds,
-                                     stats.failures_in_a_row.get("redeliver", 0))
-            if last is None or now - last >= wait:
-                stats.last_redeliver = now
-                self._redelivering = asyncio.create_task(
-                    self._guarded(self.redeliver, "redeliver", cfg.redeliver_seconds),
-                    name="redeliver")
+        idle = self._reconciling is None or self._reconciling.done()
+        if idle and self._due("reconcile", stats.last_reconcile, cfg.reconcile_seconds, now):
+            stats.last_reconcile = now
+            self._reconciling = asyncio.create_task(
+                self._guarded(self.reconcile, "reconcile", cfg.reconcile_seconds),
+                name="reconcile")
+        idle = self._redelivering is None or self._redelivering.done()
+        if idle and self._due("redeliver", stats.last_redeliver, cfg.redeliver_seconds, now):
+            stats.last_redeliver = now
+            self._redelivering = asyncio.create_task(
+                self._guarded(self.redeliver, "redeliver", cfg.redeliver_seconds),
+                name="redeliver")
 
     async def _guarded(self, work: Callable[[], Awaitable[int]],
                        loop: str | None = None, interval: float = 0.0) -> int:
