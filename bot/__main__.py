@@ -69,11 +69,11 @@ def issue_from_file(path: Path, now: datetime) -> tuple[IssueSnapshot, tuple[str
         owner, _, name = (full if isinstance(full, str) else "example/example").partition("/")
         notes: tuple[str, ...] = ()
         created = parse_github_time(issue.get("created_at")) if isinstance(issue, dict) else None
-        if isinstance(issue, dict) and (created is None or created.tzinfo is None):
+        if isinstance(issue, dict) and created is None:
             # A plan is still worth printing: --now stands in, as it does for a .md file.
             issue = {**issue, "created_at": iso(now)}
-            notes = (f"the payload's issue.created_at is missing or not an ISO 8601 time with "
-                     f"a zone; read as opened at {iso(now)} (--now, else the current time)",)
+            notes = (f"the payload's issue.created_at is missing or not an ISO 8601 time; "
+                     f"read as opened at {iso(now)} (--now, else the current time)",)
         return issue_from_json(issue, RepoRef(owner, name or "example")), notes
     title = path.stem.replace("-", " ").replace("_", " ")
     return IssueSnapshot(repo=RepoRef("example", "example"), number=1, title=title, body=raw,

@@ -91,7 +91,7 @@ def test_plan_json_on_a_webhook_payload_uses_created_at(tmp_path: Path) -> None:
         data["errors"])
 
 
-@pytest.mark.parametrize("created_at", [None, "", "last tuesday", "2026-11-23T15:04:05"])
+@pytest.mark.parametrize("created_at", [None, "", "last tuesday", "2026-02-30T15:04:05Z"])
 def test_plan_without_a_valid_created_at_reads_it_as_now(tmp_path: Path,
                                                          created_at: str | None) -> None:
     path = payload_file(tmp_path, created_at=created_at)
@@ -107,6 +107,14 @@ def test_plan_without_a_valid_created_at_reads_it_as_now(tmp_path: Path,
     text = run("plan", str(path), "--now", now)
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("Note: ") and "created_at" in text.stdout.splitlines()[0]
+
+
+def test_plan_reads_a_created_at_without_an_offset_as_utc(tmp_path: Path) -> None:
+    """As the server does (GitHub's times are UTC): no note, and the time is used."""
+    path = payload_file(tmp_path, created_at="2027-02-28T12:00:00")
+    out = run("plan", str(path), "--now", "2027-02-01T00:00:00Z", "--format", "json")
+    assert out.returncode == 0 and "created_at" not in out.stderr
+    assert "short-notice" in json.loads(out.stdout)["labels"]  # opened 9 days before
 
 
 def test_plan_labels_and_assignees_are_the_bots_own(tmp_path: Path) -> None:
