@@ -78,11 +78,12 @@ async def run_dispatches(client: DispatchClient, dispatches: Sequence[WorkflowDi
             log.warning("%s dispatch of %s/%s failed: %s", d.kind, d.repository, d.workflow,
                         _error_text(exc))
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=False, error=_error_text(exc), comment=d.comment))
+                                          ok=False, error=_error_text(exc), comment=d.comment,
+                                          for_start=d.for_start))
         else:
             log.info("%s dispatched: %s/%s %s", d.kind, d.repository, d.workflow, d.inputs)
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=True, comment=d.comment))
+                                          ok=True, comment=d.comment, for_start=d.for_start))
     return tuple(records)
 
 

@@ -39,8 +39,19 @@ Decisions:
   Refused inputs (see ``bot.prewarm``) are reported once and never sent.
 - Cancelled requests, closed issues and requests with errors get nothing but
   the scale-down.
-- A reminder key names the item, not its due time: moving the event does not
-  repeat a reminder already sent.
+- **The event moves** (the form's dates edited, or ``/reschedule``): the start
+  people were last told of is kept (``start:ISO``); when it changes, one comment
+  tells the representative and the engineers now on call, and the reminders and
+  the summary that now lie in the future are re-armed. What was reminded and is
+  still overdue is not said again. Nodes readied for the old start are scaled
+  down at once when the new one is not yet within the lead time, and readied
+  again for it.
+- **A tier pending again** (the form now asks for another paid tier): one comment
+  asks the team leads (``pending:TIER``); the first status comment mentions them
+  itself.
+- Reminders with nobody assigned (everyone away) go to the team leads.
+- The ``prewarm`` item is the bot's own once its dispatch succeeded: its box is
+  ticked and nobody is reminded of it.
 """
 
 from __future__ import annotations
@@ -59,7 +70,8 @@ from .prewarm import (
     PREWARM,
     SCALE_DOWN,
     Refusal,
-    is_prewarmed,
+    iso,
+    last_ok_prewarm,
     parse_time,
     prewarm_dispatch,
     scale_down_dispatch,
@@ -68,11 +80,14 @@ from .status import DispatchRecord, StatusState
 
 if TYPE_CHECKING:
     from .plan import Triage
+    from .request import EventRequest
 
 ARMED = "armed"
 SUMMARY = "summary"
 FOLLOW_UP = "follow-up"
 CLOSED = "closed"
+START = "start"  # start:ISO, the start the people were last told of
+PENDING = "pending"  # pending:TIER, the leads were asked to approve TIER
 PREWARM_REFUSED = "prewarm-refused"
 SCALE_DOWN_REFUSED = "scale-down-refused"
 MAX_DISPATCH_ATTEMPTS = 3
@@ -92,6 +107,7 @@ class LifecycleStep:
     """What to do now, and when the request next needs the scheduler once it is done."""
 
     sent: tuple[str, ...] = ()  # keys to add to the state's ``sent``
+    unsent: tuple[str, ...] = ()  # keys to take out (reminders re-armed by a move)
     replies: tuple[str, ...] = ()
     dispatches: tuple[WorkflowDispatch, ...] = ()
     close_reason: str | None = None
@@ -103,6 +119,7 @@ class _Builder:
     sent: set[str]
     now: datetime
     keys: list[str] = field(default_factory=list)
+    unkeys: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # dispatch reports, after the others
     dispatches: list[WorkflowDispatch] = field(default_factory=list)
@@ -115,12 +132,22 @@ class _Builder:
                 self.sent.add(key)
                 self.keys.append(key)
 
+    def unmark(self, *keys: str) -> None:
+        for key in keys:
+            if key in self.sent:
+                self.sent.discard(key)
+                if key in self.keys:
+                    self.keys.remove(key)
+                else:
+                    self.unkeys.append(key)
+
     def later(self, at: datetime) -> None:
         self.candidates.append(at)
 
     def step(self) -> LifecycleStep:
         return LifecycleStep(
-            sent=tuple(self.keys), replies=(*self.replies, *self.notes),
+            sent=tuple(self.keys), unsent=tuple(self.unkeys),
+            replies=(*self.replies, *self.notes),
             dispatches=tuple(self.dispatches), close_reason=self.close_reason,
             next_due=min(self.candidates, default=None),
         )
@@ -137,8 +164,13 @@ def _people(logins: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(text.mention(x) for x in logins))
 
 
-def _engineers(triage: Triage) -> str:
-    return _people(triage.assignees) or "(no engineer is assigned yet)"
+def _engineers(triage: Triage, config: Config) -> str:
+    """Who a reminder is for: the assignees, else the team leads (someone must act)."""
+    assigned = _people(triage.assignees)
+    if assigned:
+        return assigned
+    leads = _people(config.team_leads)
+    return f"{leads} (no engineer is assigned yet)" if leads else "(no engineer is assigned yet)"
 
 
 def _item_lines(items: Sequence[ChecklistItem], zone: Zone | None,
@@ -152,19 +184,20 @@ def _item_lines(items: Sequence[ChecklistItem], zone: Zone | None,
     return lines
 
 
-def reminder_text(items: Sequence[ChecklistItem], triage: Triage) -> str:
+def reminder_text(items: Sequence[ChecklistItem], triage: Triage, config: Config) -> str:
     zone = triage.request.zone if triage.request else None
     head = ("⏰ **Reminder:** this checklist item is due" if len(items) == 1 else
             "⏰ **Reminder:** these checklist items are due")
-    return "\n".join([f"{head} — {_engineers(triage)}", "",
+    return "\n".join([f"{head} — {_engineers(triage, config)}", "",
                       *_item_lines(items, zone), "",
                       "Tick the box in the status comment once it is done."])
 
 
-def catch_up_text(items: Sequence[ChecklistItem], triage: Triage) -> str:
+def catch_up_text(items: Sequence[ChecklistItem], triage: Triage, config: Config) -> str:
     zone = triage.request.zone if triage.request else None
     return "\n".join([
-        f"⏰ **Already due:** {_engineers(triage)}, these checklist items were due before "
+        f"⏰ **Already due:** {_engineers(triage, config)}, these checklist items were due "
+        "before "
         "this request could be scheduled:", "",
         *_item_lines(items, zone), "",
         "Tick each box in the status comment once it is done; the items due later get a "
@@ -181,7 +214,7 @@ def summary_text(open_items: Sequence[ChecklistItem], triage: Triage, config: Co
     head = f"📋 **The event starts in {hours:g} hours** ({start})."
     if not open_items:
         return f"{head} Everything on the checklist before the event is done. ✅"
-    return "\n".join([f"{head} {_engineers(triage)}, still open:", "",
+    return "\n".join([f"{head} {_engineers(triage, config)}, still open:", "",
                       *_item_lines(open_items, zone, flag_overdue_at=now)])
 
 
@@ -210,14 +243,34 @@ def _failure_text(kind: str, record: DispatchRecord, triage: Triage, config: Con
     return (f"❌ **{what} failed:** {text.inline(record.error, 200)}. The bot tries again "
             f"(up to {MAX_DISPATCH_ATTEMPTS} attempts in all, every "
             f"{int(DISPATCH_RETRY.total_seconds() // 60)} minutes); the status comment shows "
-            f"the outcome. {_engineers(triage)}, check the workflow "
+            f"the outcome. {_engineers(triage, config)}, check the workflow "
             f"`{cfg.repository}/{cfg.workflow}` or scale by hand.")
 
 
-def _refused_text(kind: str, refusal: Refusal, triage: Triage) -> str:
+def _refused_text(kind: str, refusal: Refusal, triage: Triage, config: Config) -> str:
     what = "Pre-warming was not started" if kind == PREWARM else "Scale-down was not started"
-    return (f"⚠️ **{what}:** {refusal.reason}. {_engineers(triage)}, please scale the "
-            "cluster by hand.")
+    return (f"⚠️ **{what}:** {refusal.reason}. {_engineers(triage, config)}, please scale "
+            "the cluster by hand.")
+
+
+def moved_text(triage: Triage, config: Config) -> str:
+    """The event moved: the people who plan around it are told once (an edit of the status
+    comment notifies nobody)."""
+    req = triage.request
+    zone = req.zone if req else None
+    when = _when(req.start, zone) if req and req.start else "a new time"
+    rep = [req.community_rep] if req and req.community_rep else []
+    people = _people([*rep, *triage.assignees]) or _engineers(triage, config)
+    return (f"📅 **The event moved** to {when}. {people}: the due dates in the status "
+            "comment moved with it, and the reminders still to come are set for them.")
+
+
+def pending_text(triage: Triage, config: Config) -> str:
+    tier = triage.tier
+    asked = text.code(tier.requested or "") if tier else "a paid"
+    leads = _people(config.team_leads) or "Team leads"
+    return (f"💳 {leads}: this request now asks for the {asked} tier, which needs a team "
+            "lead's approval: `/approve-tier` or `/decline-tier [REASON]`.")
 
 
 def _episode(state: StatusState, kind: str, since: datetime | None, after_index: int
@@ -259,9 +312,19 @@ def _dispatch_due(b: _Builder, kind: str, at: datetime, episode: list[DispatchRe
         key = PREWARM_REFUSED if kind == PREWARM else SCALE_DOWN_REFUSED
         if key not in b.sent:
             b.mark(key)
-            b.notes.append(_refused_text(kind, plan, triage))
+            b.notes.append(_refused_text(kind, plan, triage, config))
         return  # an edit to the request syncs it again; no tick needed for that
     b.dispatches.append(plan)
+
+
+def _moved_away(prewarmed: DispatchRecord, req: EventRequest, lead_time_hours: float,
+                now: datetime) -> bool:
+    """Nodes readied for another start, and the new one is not due for pre-warming yet."""
+    if prewarmed.for_start is None or req.start is None:
+        return False
+    if prewarmed.for_start == iso(req.start):
+        return False
+    return now < req.start - timedelta(hours=lead_time_hours)
 
 
 def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Config,
@@ -272,10 +335,13 @@ def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Confi
     state = triage.state
     cfg = config.prewarm
     cancelled = state.cancelled_by is not None
-    if is_prewarmed(state):
+    prewarmed = last_ok_prewarm(state)
+    if prewarmed is not None:
         at: datetime | None = None
         if cancelled or issue.state != "open":
             at = b.now
+        elif _moved_away(prewarmed, req, cfg.lead_time_hours, b.now):
+            at = b.now  # the event moved out of the lead time: give the nodes back now
         elif req.end is not None:
             at = req.end + timedelta(hours=cfg.scale_down_after_hours)
         if at is not None:
@@ -293,21 +359,56 @@ def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Confi
                   prewarm_dispatch(req, triage.sizing, config), triage, config)
 
 
+def _pending_notice(b: _Builder, triage: Triage, config: Config, first_comment: bool
+                    ) -> None:
+    """A tier that is pending again (the form now asks for another): the leads are told."""
+    tier = triage.tier
+    if tier is None or tier.status != "pending" or not tier.requested:
+        return
+    key = f"{PENDING}:{tier.requested}"
+    if key not in b.sent:
+        b.mark(key)
+        if not first_comment:  # the first status comment mentions the leads itself
+            b.replies.append(pending_text(triage, config))
+
+
+def _move(b: _Builder, triage: Triage, ticked: frozenset[str], config: Config,
+          start: datetime, summary_at: datetime) -> None:
+    """The start the people were last told of (``start:ISO``); when it changes, say so once,
+    and re-arm the reminders and the summary that now lie in the future."""
+    key = f"{START}:{iso(start)}"
+    if key in b.sent:
+        return
+    told = [k for k in b.sent if k.startswith(f"{START}:")]
+    b.mark(key)
+    b.unmark(*told)
+    if not told:
+        return  # the first start the bot knows of: nothing moved
+    future = [i for i in triage.checklist if i.id not in ticked and i.due > b.now]
+    b.unmark(*(reminder_key(i.id) for i in future))
+    if summary_at > b.now:
+        b.unmark(SUMMARY)
+    b.replies.append(moved_text(triage, config))
+
+
 def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config: Config,
-            now: datetime) -> LifecycleStep:
+            now: datetime, first_comment: bool = False) -> LifecycleStep:
     req = triage.request
     if req is None:
         return LifecycleStep()
     state = triage.state
     b = _Builder(sent=set(state.sent), now=now)
-    usable = (issue.state == "open" and state.cancelled_by is None and not triage.errors
-              and req.start is not None and req.end is not None)
+    live = issue.state == "open" and state.cancelled_by is None
+    usable = (live and not triage.errors and req.start is not None and req.end is not None)
+    if live:
+        _pending_notice(b, triage, config, first_comment)
     _dispatches(b, issue, triage, config, usable)
     if not usable or req.start is None or req.end is None:
         return b.step()
     start, end = req.start, req.end
     items = triage.checklist
     summary_at = start - timedelta(hours=config.scheduler.summary_before_hours)
+    _move(b, triage, ticked, config, start, summary_at)
     summary_now = SUMMARY not in b.sent and summary_at <= now < start
 
     if ARMED not in b.sent:
@@ -316,13 +417,13 @@ def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config
         b.mark(*(reminder_key(i.id) for i in overdue))
         still_open = [i for i in overdue if i.id not in ticked]
         if still_open and not summary_now and now < end:
-            b.replies.append(catch_up_text(still_open, triage))
+            b.replies.append(catch_up_text(still_open, triage, config))
 
     waiting = [i for i in items if reminder_key(i.id) not in b.sent and i.id not in ticked]
     due_now = [i for i in waiting if i.due <= now]
     if due_now:
         b.mark(*(reminder_key(i.id) for i in due_now))
-        b.replies.append(reminder_text(due_now, triage))
+        b.replies.append(reminder_text(due_now, triage, config))
     for item in waiting:
         if item.due > now:
             b.later(item.due)
@@ -351,9 +452,12 @@ def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config
 
 
 def step(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config: Config,
-         now: datetime) -> LifecycleStep:
-    """What is due at ``now`` and not done yet (see the module's docstring for the rules)."""
-    return _decide(issue, triage, ticked, config, now)
+         now: datetime, first_comment: bool = False) -> LifecycleStep:
+    """What is due at ``now`` and not done yet (see the module's docstring for the rules).
+
+    ``first_comment``: the plan posts the first status comment, which itself mentions the
+    people a notice would (the leads for a pending tier)."""
+    return _decide(issue, triage, ticked, config, now, first_comment)
 
 
 def next_due(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config: Config,

@@ -132,6 +132,7 @@ class WorkflowDispatch:
     ref: str
     inputs: dict[str, str]
     comment: int | None = None  # the /prewarm comment that asked for it, if one did
+    for_start: str | None = None  # the event start (ISO, UTC) the nodes are readied for
 
 
 @dataclass(frozen=True)

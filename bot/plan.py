@@ -16,6 +16,7 @@ from .config import Config
 from .forms import FormTemplate, parse_form_body
 from .model import Desired, IssueSnapshot
 from .oncall import OnCallPick, on_call_for
+from .prewarm import done_items
 from .render import StatusView, TierView, render_status
 from .request import DateOverride, EventRequest, FieldError, is_event_request, read_request
 from .sizing import Sizing, SizingError, size_event
@@ -180,7 +181,7 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     view = StatusView(
         issue=issue, request=request, tier=tier, sizing=sizing, pick=pick,
         assignees=tuple(assignees), checklist=checklist,
-        ticked=status.ticked if status is not None else frozenset(),
+        ticked=ticked_items(status, request, new_state, config),
         errors=all_errors, state=new_state, form=form, now=now,
     )
     return Triage(
@@ -188,6 +189,13 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
         checklist=checklist, labels=labels, assignees=tuple(assignees), errors=all_errors,
         state=new_state, comment=render_status(view, config),
     )
+
+
+def ticked_items(status: StatusComment | None, request: EventRequest | None,
+                 state: StatusState, config: Config) -> frozenset[str]:
+    """The boxes ticked in the status comment, and the items the bot did itself."""
+    ticked = status.ticked if status is not None else frozenset()
+    return ticked | done_items(state, request, config)
 
 
 def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
@@ -198,11 +206,13 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
         return result, Desired()
     # What the clock calls for (reminders, pre-warming, follow-up): its keys go into the
     # state first, so the status comment written with this plan records them.
-    ticked = status.ticked if status is not None else frozenset()
-    due = lifecycle.step(issue, result, ticked, config, now)
-    if due.sent:
+    ticked = ticked_items(status, result.request, result.state, config)
+    # No status comment yet (``id`` 0: one planned in this sync): the first one is posted.
+    first = status is None or status.id == 0
+    due = lifecycle.step(issue, result, ticked, config, now, first_comment=first)
+    if due.sent or due.unsent:
         base = status if status is not None else StatusComment(0, "", StatusState(), ticked)
-        marked = replace(base, state=base.state.with_sent(*due.sent))
+        marked = replace(base, state=base.state.with_sent(*due.sent).without_sent(*due.unsent))
         result = triage(issue, marked, config, form, now)
     add, remove, _ = label_changes(issue, result.labels, status.state if status else
                                    StatusState(), config)

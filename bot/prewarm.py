@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import text
 from .config import Config, PrewarmConfig
@@ -143,7 +143,10 @@ def prewarm_dispatch(request: EventRequest | None, sizing: Sizing | None, config
     inputs = render_inputs(cfg.inputs, target, nodes)
     if isinstance(inputs, Refusal):
         return inputs
-    return _dispatch(PREWARM if nodes > 0 else SCALE_DOWN, inputs, cfg)
+    dispatch = _dispatch(PREWARM if nodes > 0 else SCALE_DOWN, inputs, cfg)
+    if request is not None and request.start is not None and nodes > 0:
+        return replace(dispatch, for_start=iso(request.start))
+    return dispatch
 
 
 def last_ok(state: StatusState) -> DispatchRecord | None:
@@ -151,6 +154,27 @@ def last_ok(state: StatusState) -> DispatchRecord | None:
         if record.ok:
             return record
     return None
+
+
+def last_ok_prewarm(state: StatusState) -> DispatchRecord | None:
+    """The last successful pre-warm, if nothing has scaled its nodes down since."""
+    record = last_ok(state)
+    return record if record is not None and record.kind == PREWARM else None
+
+
+def done_items(state: StatusState, request: EventRequest | None, config: Config
+               ) -> frozenset[str]:
+    """Checklist items the bot did itself, so nobody is reminded of them: the ``prewarm``
+    item once a pre-warm succeeded in this start's lead time. (The scale-down item stays
+    with people: it also unfreezes the image, which the bot does not do.)"""
+    if not config.prewarm.enabled or request is None or request.start is None:
+        return frozenset()
+    window = request.start - timedelta(hours=config.prewarm.lead_time_hours)
+    for record in state.dispatches:
+        at = parse_time(record.at)
+        if record.ok and record.kind == PREWARM and at is not None and at >= window:
+            return frozenset({PREWARM})
+    return frozenset()
 
 
 def is_prewarmed(state: StatusState) -> bool:

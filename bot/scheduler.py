@@ -96,7 +96,7 @@ class Agenda:
 
 
 _KINDS = {"summary": "summary", "follow-up": "follow-up", "closed": "close",
-          "armed": ""}
+          "armed": "", "start": "", "pending": ""}  # "": bookkeeping, not a reminder
 
 
 def note_sync(bot: EventBot, result: SyncResult) -> None:
@@ -113,8 +113,9 @@ def note_sync(bot: EventBot, result: SyncResult) -> None:
     for key in after.sent:
         if key in old_sent:
             continue
+        head = key.split(":", 1)[0].split("@", 1)[0]
         kind = "reminder" if key.startswith("reminder:") else _KINDS.get(
-            key, key.split(":", 1)[0].split("@", 1)[0])
+            key, _KINDS.get(head, head))
         if kind and key != lifecycle.ARMED:
             bot.metrics.reminders.labels(kind=kind).inc()
     old_count = len(before.dispatches) if before is not None else 0

@@ -58,6 +58,7 @@ class DispatchRecord:
     ok: bool
     error: str = ""
     comment: int | None = None  # the /prewarm comment that asked for it: done once
+    for_start: str | None = None  # the event start it readied nodes for (ISO, UTC)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class StatusState:
 
     def with_sent(self, *keys: str) -> StatusState:
         return replace(self, sent=tuple(dict.fromkeys((*self.sent, *keys))))
+
+    def without_sent(self, *keys: str) -> StatusState:
+        gone = set(keys)
+        return replace(self, sent=tuple(k for k in self.sent if k not in gone))
 
     def dispatched(self, kind: str) -> DispatchRecord | None:
         for record in reversed(self.dispatches):

@@ -100,7 +100,7 @@ class Sim:
                 if error is None:
                     self.dispatches.append((now, d))
                 records.append(DispatchRecord(d.kind, iso(now), dict(d.inputs), error is None,
-                                              error or ""))
+                                              error or "", for_start=d.for_start))
             status = with_records(status, records)
             result, desired = plan(self.issue, status, self.config, self.form, now)
             desired = replace(desired, dispatches=())

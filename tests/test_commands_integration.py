@@ -294,11 +294,16 @@ async def test_reschedule_by_the_champion_keeps_ticks(fake_github: FakeGitHub,
         assert after["id"] == status["id"]
         assert "2027-03-23 18:00 UTC" in after["body"]
         assert "- [x] Check cloud quotas" in after["body"]
-        assert thumbs_up(fake_github, comment_id) == 1 and scene.replies == []
+        assert thumbs_up(fake_github, comment_id) == 1
         state = read_status(after["body"]).state
         assert state.reschedule is not None and state.reschedule.by == "champion"
         assert state.rotation_start == "2027-03-23T18:00:00Z"
         assert scene.assignees == list(state.rotation)
+        # An edited status comment notifies nobody: the move is said once, to the people
+        # who plan around it (the representative and the engineers now on call).
+        [moved] = scene.replies
+        assert moved.startswith("📅 **The event moved** to 2027-03-23 18:00 UTC")
+        assert "@prof-okafor" in moved and all(f"@{e}" in moved for e in state.rotation)
 
 
 async def test_reschedule_refused_and_unreadable(fake_github: FakeGitHub,

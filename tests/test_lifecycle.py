@@ -213,3 +213,103 @@ def test_reminder_text_is_safe_and_names_everyone() -> None:
     [said] = sim.said("**Reminder:**")
     assert "@carol" in said.text and "@alice" in said.text
     assert "2027-02-16 19:00 UTC" in said.text and "CST" in said.text
+
+
+# --- the event moves --------------------------------------------------------------------
+
+def moved(sim: Sim, start: str, end: str) -> None:
+    """The champion edits the form's dates (as /reschedule would record them)."""
+    sim.issue = replace(sim.issue, body=form_body(start=start, end=end))
+
+
+def test_a_move_is_said_once_and_rearms_what_now_lies_ahead() -> None:
+    sim = Sim(no_prewarm())
+    sim.follow(OPENED, START - 10 * D)  # confirm-details, quotas and image reminded
+    assert [ids for _, ids in reminded(sim)] == [["confirm-details"],
+                                                ["cloud-quotas", "image-update"]]
+    sim.ticked.add("confirm-details")
+    moved(sim, "2027-03-30 13:00", "2027-03-30 16:00")  # three weeks later
+    sim.run(START - 10 * D)
+    [notice] = sim.said("The event moved")
+    assert notice.text.startswith("📅 **The event moved** to 2027-03-30 18:00 UTC")
+    assert sim.last is not None  # the engineers on call for the new date are told
+    assert "@prof-okafor" in notice.text and all(f"@{a}" in notice.text
+                                                  for a in sim.last.assignees)
+    sim.follow(START - 10 * D + H, datetime(2027, 3, 30, 18, tzinfo=START.tzinfo))
+    later = [(at, ids) for at, ids in reminded(sim) if at > START - 10 * D]
+    # Quotas and image fall due again on their new dates and are reminded again; the
+    # ticked item is not; nothing is said twice for one date.
+    assert later[0] == (datetime(2027, 3, 16, 18, tzinfo=START.tzinfo),
+                        ["cloud-quotas", "image-update"])
+    assert all("confirm-details" not in ids for _, ids in later)
+    assert len(sim.said("The event starts in 24 hours")) == 1
+    assert len(sim.said("The event moved")) == 1
+
+
+def test_a_move_to_an_earlier_date_does_not_repeat_reminders_now_overdue() -> None:
+    sim = Sim(no_prewarm())
+    sim.follow(OPENED, START - 13 * D)
+    moved(sim, "2027-03-02 13:00", "2027-03-02 16:00")  # a week earlier
+    sim.run(START - 13 * D)
+    named = [i for _, ids in reminded(sim) for i in ids]
+    # What was reminded stays reminded; what is now due for the first time is reminded.
+    assert named == ["confirm-details", "cloud-quotas", "image-update", "image-freeze",
+                     "node-pool"]
+    assert len(sim.said("The event moved")) == 1
+
+
+def test_nodes_readied_for_a_start_that_moved_away_are_given_back_at_once() -> None:
+    sim = Sim(base_config())
+    sim.follow(OPENED, START - H)
+    assert [d.kind for _, d in sim.dispatches] == ["prewarm"]
+    moved(sim, "2027-03-16 13:00", "2027-03-16 16:00")  # postponed by a week
+    sim.run(START - H)
+    assert [(at, d.kind, d.inputs["replicas"]) for at, d in sim.dispatches][1:] == [
+        (START - H, "scale-down", "0")]
+    new_start = START + 7 * D - H  # 13:00 CDT after the clocks changed
+    sim.follow(START - H + timedelta(minutes=1), new_start)
+    assert [(at, d.kind) for at, d in sim.dispatches][2:] == [
+        (new_start - 2 * H, "prewarm")]
+
+
+def test_nodes_stay_when_the_move_keeps_the_event_inside_the_lead_time() -> None:
+    sim = Sim(base_config())
+    sim.follow(OPENED, START - H)
+    moved(sim, "2027-03-09 13:30", "2027-03-09 16:30")  # half an hour later
+    sim.run(START - H)
+    assert [d.kind for _, d in sim.dispatches] == ["prewarm"]
+
+
+# --- who is told ------------------------------------------------------------------------
+
+def test_a_tier_pending_again_is_said_to_the_leads_once() -> None:
+    from bot.status import Approval
+
+    sim = Sim(no_prewarm(), issue=make_issue(form_body(tier=option("tier", "premium"))))
+    sim.run(OPENED)
+    assert sim.said("asks for the") == []  # the first status comment cc's the leads
+    sim.set_state(approval=Approval("premium", "lead-lee", "2026-11-24T10:00:00Z",
+                                    "premium"))
+    sim.run(OPENED + D)
+    sim.issue = replace(sim.issue, body=form_body(tier=option("tier", "enhanced")))
+    sim.run(OPENED + 2 * D)
+    sim.run(OPENED + 3 * D)
+    [notice] = sim.said("asks for the")
+    assert notice.text.startswith("💳 @lead-lee: this request now asks for the `enhanced`")
+    assert "/approve-tier" in notice.text
+
+
+def test_reminders_go_to_the_leads_when_no_engineer_is_free() -> None:
+    config = no_prewarm()
+    away = tuple(replace(e, away=()) for e in config.oncall.engineers)
+    from bot.config import AwayRange
+
+    everyone_away = tuple(replace(e, away=(AwayRange(OPENED.date(), END.date()),))
+                          for e in away)
+    config = replace(config, oncall=replace(config.oncall, engineers=everyone_away))
+    sim = Sim(config)
+    sim.follow(OPENED, START - 20 * D)
+    [(_, ids)] = reminded(sim)
+    [reminder] = sim.said("**Reminder:**")
+    assert sim.issue.assignees == ()
+    assert "@lead-lee (no engineer is assigned yet)" in reminder.text
