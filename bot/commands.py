@@ -294,8 +294,13 @@ def _listing(items: list[str], last: str = "and") -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
+def _named(login: str) -> str:
+    """A person named without notifying them: GitHub sends no notice for a code span."""
+    return text.code("@" + login.strip().lstrip("@"), 41)
+
+
 def _people(logins: Iterable[str]) -> str:
-    return _listing([text.mention(x) for x in logins])
+    return _listing([_named(x) for x in logins])
 
 
 def _tiers(config: Config) -> str:
@@ -350,7 +355,7 @@ def _dates(args: str, config: Config) -> tuple[str, str | None]:
     if not args.strip():
         raise UsageError("it needs the new start (and, if it changes, the end)")
     try:
-        return split_range(args)
+        return split_range(args, config.timezone_abbreviations)
     except DateError as e:
         raise UsageError(str(e)) from None
 
@@ -546,12 +551,13 @@ def allowed(spec: Command[Any], roles: frozenset[Role]) -> bool:
 
 
 def who_may(spec: Command[Any], ctx: Context) -> str:
-    """The people who may run ``spec`` on this issue, named where the bot knows them."""
+    """The people who may run ``spec`` on this issue, named where the bot knows them (in
+    code spans: a refusal notifies the person refused, not everyone who could have run it)."""
     config = ctx.config
     parts: list[str] = []
     for role in spec.roles:
         if role is Role.TEAM_LEAD:
-            names = [text.mention(x) for x in config.team_leads]
+            names = [_named(x) for x in config.team_leads]
             if config.team_lead_team:
                 names.append(f"members of {text.code(config.team_lead_team)}")
             known = _listing(names, "or") if names else "none are configured yet"
@@ -562,9 +568,9 @@ def who_may(spec: Command[Any], ctx: Context) -> str:
             named = f" ({_people(ctx.issue.assignees)})" if ctx.issue.assignees else ""
             parts.append(f"the engineers assigned to this issue{named}")
         elif role is Role.AUTHOR and ctx.issue.author:
-            parts.append(f"the issue's author ({text.mention(ctx.issue.author)})")
+            parts.append(f"the issue's author ({_named(ctx.issue.author)})")
         elif role is Role.COMMUNITY_REP and ctx.request.community_rep:
-            rep = text.mention(ctx.request.community_rep)
+            rep = _named(ctx.request.community_rep)
             parts.append(f"the community representative ({rep})")
         elif role is Role.ANYONE:
             parts.append("anyone")

@@ -309,16 +309,16 @@ def _unreadable(text: str) -> DateError:
                      f"write it like {EXAMPLE}")
 
 
-def _normalize(text: str) -> str:
+def _normalize(text: str, limit: int = MAX_LENGTH) -> str:
     if not isinstance(text, str):
         raise DateError(f"no date and time given; write it like {EXAMPLE}")
-    if len(text) > MAX_LENGTH:
+    if len(text) > limit:
         raise DateError(f"{_quote(text)} is too long to be a date and time; "
                         f"write it like {EXAMPLE}")
     cleaned = " ".join(unicodedata.normalize("NFKC", text).translate(_TRANSLATE).split())
     if not cleaned:
         raise DateError(f"no date and time given; write it like {EXAMPLE}")
-    if len(cleaned) > MAX_LENGTH or not cleaned.isascii() or not cleaned.isprintable():
+    if len(cleaned) > limit or not cleaned.isascii() or not cleaned.isprintable():
         raise _unreadable(text)
     return cleaned
 
@@ -370,10 +370,10 @@ def _take_zones(raw: str, text: str, iso_t: bool, scan: _Scan) -> str:
     return text
 
 
-def _scan(raw: str, abbreviations: Mapping[str, str]) -> _Scan:
-    """Find the zones, the weekday, the time and the date's parts, checking every word."""
-    scan = _Scan()
-    text = _normalize(raw)
+def _times(raw: str, scan: _Scan, limit: int = MAX_LENGTH
+           ) -> tuple[str, list[re.Match[str]]]:
+    """The text with its zones taken out into ``scan``, and the times of day written in it."""
+    text = _normalize(raw, limit)
     iso_t = re.search(r"(?<=\d)[Tt](?=\d)", text) is not None
     text = re.sub(r"(?<=\d)[Tt](?=\d)", " ", text)
     text = _take_zones(raw, text, iso_t, scan)
@@ -385,10 +385,16 @@ def _scan(raw: str, abbreviations: Mapping[str, str]) -> _Scan:
         return " 00:00 " if m[1].lower() == "midnight" else " 12:00 "
 
     text = _NOON_RE.sub(noon, text)
-    times = list(_TIME_RE.finditer(text))
+    return text, list(_TIME_RE.finditer(text))
+
+
+def _scan(raw: str, abbreviations: Mapping[str, str]) -> _Scan:
+    """Find the zones, the weekday, the time and the date's parts, checking every word."""
+    scan = _Scan()
+    text, times = _times(raw, scan)
     if len(times) > 1:
         raise DateError(f"{_quote(raw)} holds more than one time; give one date and time here "
-                        "(the end has a field of its own)")
+                        "(the start and the end each have a field of their own)")
     scan.has_time = bool(times)
     checked = text
     if times:
@@ -667,7 +673,7 @@ def _settle_unknown(text: str, scan: _Scan, zone: Zone, at: datetime) -> None:
                             "abbreviation out, or write the UTC offset you mean")
         raise DateError(f"{_quote(text)}: I don't know the time zone {word} (abbreviations like "
                         "it mean different things in different places); write a UTC offset "
-                        "like +05:30 instead, or set the Timezone field to the zone's IANA name "
+                        "like +05:30 instead, or set the time zone field to the zone's IANA name "
                         "(such as Asia/Kolkata)")
 
 
@@ -709,10 +715,84 @@ def parse_window(start_text: str, end_text: str, *, field_zone: Zone, opened_at:
     return start, end
 
 
-def split_range(text: str) -> tuple[str, str | None]:
-    """``/reschedule START [END]``: split on ``to``, `` - ``, en dash, ``;`` or two quotes.
+_RANGE_EXAMPLE = "2026-12-01 09:00 to 2026-12-02 11:00"
 
-    No separator: (text, None). Several of one separator: DateError.
+
+def _time_count(text: str) -> int | None:
+    """How many times of day ``text`` holds; None when it cannot tell (parse_when says why)."""
+    try:
+        return len(_times(text, _Scan(), 2 * MAX_LENGTH + 10)[1])
+    except DateError:
+        return None
+
+
+def _one_moment(text: str, abbreviations: Mapping[str, str], *, dated: bool
+                ) -> bool | DateError:
+    """Whether ``text`` reads as one time, on a date written in full (a date is needed when
+    ``dated``; any date part written must make a whole date either way), or why not."""
+    try:
+        if len(_times(text, _Scan())[1]) != 1:
+            return False
+        scan = _scan(text, abbreviations)
+        for reading in scan.readings:
+            day, clock, _ = _dateutil_fields(text, reading, scan)
+            date_parts = (reading.month is not None or reading.day is not None
+                          or reading.year is not None or scan.has_month_word
+                          or scan.weekday is not None)
+            if clock is None or (day is None and (dated or date_parts)):
+                return False
+    except DateError as e:
+        return e
+    return True
+
+
+def _no_date_parts(text: str, abbreviations: Mapping[str, str]) -> bool:
+    """Whether ``text`` holds only zones and filler words: no date, time or weekday."""
+    try:
+        scan = _scan(text, abbreviations)
+    except DateError:
+        return False
+    return not (scan.has_time or scan.has_month_word or scan.weekday is not None
+                or scan.day is not None or scan.year is not None
+                or any(r.month is not None for r in scan.readings)
+                or any(set(r.body.split()) - _FILLERS - {",", ".", "/"}
+                       for r in scan.readings))
+
+
+def _split_on_space(text: str, words: list[str], abbreviations: Mapping[str, str]
+                    ) -> tuple[str, str]:
+    """``2026-12-01 09:00 2026-12-01 11:00`` or ``2026-12-01 09:00 11:00``: the one place
+    where the words split into a dated start and an end, each with one time."""
+    halves = [(_one_moment(" ".join(words[:i]), abbreviations, dated=True),
+               _one_moment(" ".join(words[i:]), abbreviations, dated=False))
+              for i in range(1, len(words))]
+    cuts = [i for i, (start, end) in enumerate(halves, 1) if start is True and end is True]
+    if not cuts:  # the first half that reads as one when its other half would not: say why
+        for start, end in halves:
+            if start is True and isinstance(end, DateError):
+                raise end
+            if end is True and isinstance(start, DateError):
+                raise start
+    # Zones between the two ("09:00 UTC 11:00") belong to the time before them, as written.
+    if len(cuts) > 1 and _no_date_parts(" ".join(words[cuts[0]:cuts[-1]]), abbreviations):
+        cuts = cuts[-1:]
+    if len(cuts) > 1:
+        raise DateError(f"{_quote(text)} splits into a start and an end more than one way; "
+                        f"put \"to\" between them, like {_RANGE_EXAMPLE}")
+    if not cuts:
+        raise DateError(f"{_quote(text)} does not read as one start and one end; give the "
+                        "start, then optionally the end, like 2026-12-01 09:00 11:00 or "
+                        f"{_RANGE_EXAMPLE}")
+    return " ".join(words[:cuts[0]]), " ".join(words[cuts[0]:])
+
+
+def split_range(text: str, abbreviations: Mapping[str, str] = NO_ABBREVIATIONS
+                ) -> tuple[str, str | None]:
+    """``/reschedule START [END]``: split on ``to``, `` - ``, en dash, ``;`` or two quotes,
+    or, with none of them, between two times (``2026-12-01 09:00 11:00``).
+
+    No separator and at most one time: (text, None), for parse_when to read. Several of
+    one separator, or times that do not split into one start and one end: DateError.
     """
     if not isinstance(text, str) or len(text) > 2 * MAX_LENGTH + 10:
         raise DateError(f"{_quote(str(text))} is too long to be a start and an end")
@@ -728,11 +808,15 @@ def split_range(text: str) -> tuple[str, str | None]:
         parts = re.split(pattern, f" {cleaned} ", flags=re.I)  # spaces: " to 11am" splits
         if len(parts) == 1:
             continue
-        if len(parts) > 2 or not parts[0].strip() or not parts[1].strip():
+        if (len(parts) > 2 or not parts[0].strip() or not parts[1].strip()
+                or any((_time_count(p) or 0) > 1 for p in parts)):
             raise DateError(f"{_quote(text)} does not read as one start and one end; write "
                             "it like 2026-12-01 09:00 to 2026-12-01 11:00")
         return parts[0].strip(), parts[1].strip()
-    return cleaned, None
+    count = _time_count(cleaned)
+    if count is None or count < 2:
+        return cleaned, None
+    return _split_on_space(text, cleaned.split(), abbreviations)
 
 
 # --- showing times --------------------------------------------------------------------------

@@ -328,7 +328,32 @@ def test_only_leads_approve(actor: str) -> None:
     assert result.outcome == "refused" and not result.sync
     assert result.state == StatusState()
     assert result.reply == (f"@{actor}, `/approve-tier premium` can be run by the team leads "
-                            "(@lead-lee); nothing was changed.")
+                            "(`@lead-lee`); nothing was changed.")
+
+
+def notified(reply: str) -> list[str]:
+    """The logins GitHub would notify: @-mentions outside code spans."""
+    return re.findall(r"(?<![\w`])@([A-Za-z0-9-]+)", re.sub(r"`[^`]*`", "", reply))
+
+
+@pytest.mark.parametrize(
+    ("line", "actor"),
+    [
+        ("/assign @carol", "champion"),
+        ("/approve-tier premium", "alice"),
+        ("/decline-tier no budget", "champion"),
+        ("/reschedule 2027-03-16 13:00", "alice"),
+        ("/cancel", "stranger"),
+        ("/prewarm 6", "champion"),
+        ("/checklist", "prof-okafor"),
+    ],
+)
+def test_a_refusal_notifies_only_the_person_refused(line: str, actor: str) -> None:
+    result = run(line, context(actor))
+    assert result.outcome == "refused" and result.reply is not None
+    assert notified(result.reply) == [actor]
+    # the people who may run it are still named, in code spans
+    assert "`@lead-lee`" in result.reply
 
 
 def test_writers_are_not_leads() -> None:
@@ -482,6 +507,50 @@ def test_reschedule_with_only_a_start_keeps_the_length() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "start", "end"),
+    [
+        ("/reschedule 2027-03-23 13:00 2027-03-23 16:00", "2027-03-23 18:00", "2027-03-23 21:00"),
+        ("/reschedule 2027-03-23 13:00 16:00", "2027-03-23 18:00", "2027-03-23 21:00"),
+        ("/reschedule 2027-03-23 13:00   16:00", "2027-03-23 18:00", "2027-03-23 21:00"),
+        ("/reschedule Mar 23 2027 1pm 4pm", "2027-03-23 18:00", "2027-03-23 21:00"),
+        ("/reschedule 2027-03-23 13:00 UTC 16:00", "2027-03-23 13:00", "2027-03-23 16:00"),
+        ("/reschedule 2027-03-23 13:00 2027-03-24 09:00", "2027-03-23 18:00", "2027-03-24 14:00"),
+        ("/reschedule 2027-03-23 13:00 to 16:00", "2027-03-23 18:00", "2027-03-23 21:00"),
+        ("/reschedule 2027-03-23 13:00 - 16:00", "2027-03-23 18:00", "2027-03-23 21:00"),
+    ],
+)
+def test_reschedule_reads_a_start_and_an_end_as_people_type_them(line: str, start: str,
+                                                                 end: str) -> None:
+    result = run(line, context("champion"))
+    assert result.outcome == "ok", result.reply
+    request = request_of(make_issue(), result.state)
+    assert request.start == datetime.fromisoformat(f"{start}+00:00")
+    assert request.end == datetime.fromisoformat(f"{end}+00:00")
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("/reschedule 2027-03-23 13:00 14:00 16:00",
+         '"2027-03-23 13:00 14:00 16:00" does not read as one start and one end; give the '
+         "start, then optionally the end"),
+        ("/reschedule 1 Mar 13:00 2028 2 Mar 16:00",
+         '"1 Mar 13:00 2028 2 Mar 16:00" splits into a start and an end more than one way'),
+        ("/reschedule 2027-03-23 13:00 14:00 to 16:00", "does not read as one start and one end"),
+        ("/reschedule 13:00 16:00", '"13:00 16:00" does not read as one start and one end'),
+        ("/reschedule Feb 30 2027 13:00 16:00", '"Feb 30 2027 13:00": there is no 30 February'),
+    ],
+)
+def test_reschedule_with_times_that_do_not_split_says_so_in_the_commands_terms(
+        line: str, problem: str) -> None:
+    result = run(line, context("champion"))
+    assert result.outcome == "usage" and result.state == StatusState()
+    assert result.reply is not None and problem in result.reply
+    assert "field" not in result.reply  # a command has no fields
+    assert "Usage: `/reschedule START [END]`" in result.reply
+
+
+@pytest.mark.parametrize(
     ("line", "problem"),
     [
         ("/reschedule", "it needs the new start"),
@@ -516,9 +585,10 @@ def test_reschedule_is_refused_to_others() -> None:
     result = run("/reschedule 2027-03-16 13:00", context("alice"))
     assert result.outcome == "refused"
     assert result.reply == (
-        "@alice, `/reschedule 2027-03-16 13:00` can be run by the issue's author (@champion), "
-        "the community representative (@prof-okafor), the team leads (@lead-lee) or "
-        "collaborators with write access to this repository; nothing was changed.")
+        "@alice, `/reschedule 2027-03-16 13:00` can be run by the issue's author "
+        "(`@champion`), the community representative (`@prof-okafor`), the team leads "
+        "(`@lead-lee`) or collaborators with write access to this repository; nothing was "
+        "changed.")
 
 
 # --- /cancel, /checklist, /prewarm, /help ---------------------------------------------------

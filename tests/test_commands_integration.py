@@ -165,7 +165,7 @@ async def test_approve_refused_to_a_non_lead(fake_github: FakeGitHub, app_key: s
         comment_id = await scene.say("/approve-tier premium", "maint")
         reply = refused(scene, comment_id, before, labels, assignees)
         assert reply == ("@maint, `/approve-tier premium` can be run by the team leads "
-                         "(@lead-lee or members of `jupyter-community/leads`); nothing was "
+                         "(`@lead-lee` or members of `jupyter-community/leads`); nothing was "
                          "changed.")
 
 
@@ -236,7 +236,7 @@ async def test_assign_refused_and_bad_logins(fake_github: FakeGitHub, app_key: s
         comment_id = await scene.say("/assign @carol", "reader")
         reply = refused(scene, comment_id, before, labels, assignees)
         assert reply.startswith("@reader, `/assign @carol` can be run by the team leads")
-        assert "the engineers assigned to this issue (@" in reply
+        assert "the engineers assigned to this issue (`@" in reply
     async with running_bot(fake_github, app_key, config=CONFIG) as bot:
         scene = await opened(fake_github, bot)
         before, labels, assignees = scene.status, scene.labels, scene.assignees
@@ -314,7 +314,7 @@ async def test_reschedule_refused_and_unreadable(fake_github: FakeGitHub,
         before, labels, assignees = scene.status, scene.labels, scene.assignees
         comment_id = await scene.say("/reschedule 2027-03-23 13:00", "reader")
         reply = refused(scene, comment_id, before, labels, assignees)
-        assert "the issue's author (@champion)" in reply
+        assert "the issue's author (`@champion`)" in reply
     async with running_bot(fake_github, app_key, config=CONFIG) as bot:
         scene = await opened(fake_github, bot)
         before, labels, assignees = scene.status, scene.labels, scene.assignees

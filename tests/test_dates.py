@@ -202,12 +202,14 @@ def test_reads_what_people_write(text: str, tz_field: str | None, expected_utc: 
         ("Dec 1 2026 9am - 11am", None, "holds more than one time"),
         ("December 1, 2026 9:00 AM \u2013 11:00 AM", None, "holds more than one time"),
         ("Dec 1 2026 noon 1pm", None, "holds more than one time"),
+        ("Dec 1 2026 9am 11am", None, "the start and the end each have a field of their own"),
         ("2026-12-01 09:00-11:00", None, "could be a time range or a time with a UTC offset"),
         # zones: unknown abbreviations, names, offsets
         ("Dec 1 2026 9am IST", None, "I don't know the time zone IST"),
         ("Dec 1 2026 9am BST", None, "I don't know the time zone BST"),
         ("Dec 1 2026 9am ET", None, "I don't know the time zone ET"),
         ("Dec 1 2026 9am TBD", None, "I don't know the time zone TBD"),
+        ("Dec 1 2026 9am IST", None, "or set the time zone field to the zone's IANA name"),
         ("Dec 1 2026 9am IST", "UTC+5:30", "I don't know the time zone IST"),
         ("2026-07-01 09:00 +05:30 IST", None, "I don't know the time zone IST"),
         ("2026-12-01 09:00 BST", "Europe/London", "BST is not what Europe/London is called on "
@@ -557,6 +559,25 @@ def test_zone_field_refused(text: str, fragment: str) -> None:
         ("2026-12-01 09:00-11:00", ("2026-12-01 09:00-11:00", None)),  # parse_when says why
         ("Dec 1 2026 at 9am", ("Dec 1 2026 at 9am", None)),
         ("October 1 2026 9am", ("October 1 2026 9am", None)),  # "to" inside a word is no split
+        # no separator: the one place two times split into a dated start and an end
+        ("2027-03-23 13:00 2027-03-23 16:00", ("2027-03-23 13:00", "2027-03-23 16:00")),
+        ("2027-03-23 13:00 16:00", ("2027-03-23 13:00", "16:00")),
+        (" 2027-03-23\t13:00  16:00 ", ("2027-03-23 13:00", "16:00")),
+        ("13:00 2027-03-23 16:00 2027-03-24", ("13:00 2027-03-23", "16:00 2027-03-24")),
+        ("Dec 1 9am Dec 2 5pm", ("Dec 1 9am", "Dec 2 5pm")),
+        ("Tue Dec 1 2026 9am Wed Dec 2 2026 5pm", ("Tue Dec 1 2026 9am", "Wed Dec 2 2026 5pm")),
+        ("Dec 1 2026 noon 1pm", ("Dec 1 2026 noon", "1pm")),
+        ("Dec 1 9am 2026 11am", ("Dec 1 9am 2026", "11am")),  # "2026 11am" has no whole date
+        ("2026-12-01T09:00-08:00 2026-12-01T11:00-08:00",
+         ("2026-12-01T09:00-08:00", "2026-12-01T11:00-08:00")),
+        # a zone between the two goes with the time before it, as it is written
+        ("2027-03-23 13:00 UTC 16:00", ("2027-03-23 13:00 UTC", "16:00")),
+        ("2027-03-23 13:00 UTC 2027-03-23 16:00 UTC", ("2027-03-23 13:00 UTC",
+                                                       "2027-03-23 16:00 UTC")),
+        ("2027-03-23 13:00 UTC + 5:30 16:00", ("2027-03-23 13:00 UTC + 5:30", "16:00")),
+        ("2027-03-23 13:00 America/Chicago 16:00", ("2027-03-23 13:00 America/Chicago",
+                                                    "16:00")),
+        ("2027-03-23 13:00 IST 16:00 IST", ("2027-03-23 13:00 IST", "16:00 IST")),
     ],
 )
 def test_split_range(text: str, expected: tuple[str, str | None]) -> None:
@@ -566,11 +587,48 @@ def test_split_range(text: str, expected: tuple[str, str | None]) -> None:
 @pytest.mark.parametrize(
     "text",
     ["Dec 1 9am to 10am to 11am", " to 11am", "9am to ", "A; B; C", '"unclosed',
-     '"a" "b" "c"', '"" "Dec 1"', "x" * 100_000],
+     '"a" "b" "c"', '"" "Dec 1"', "x" * 100_000, "Dec 1 9am 10am to 11am",
+     "Dec 1 9am 10am 11am", "9am 11am", "1 Dec 9am 2027 2 Dec 11am"],
 )
 def test_split_range_refused(text: str) -> None:
     with pytest.raises(DateError):
         split_range(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Dec 1 2026 9am 10am 11am",
+         '"Dec 1 2026 9am 10am 11am" does not read as one start and one end; give the start, '
+         "then optionally the end, like 2026-12-01 09:00 11:00 or 2026-12-01 09:00 to "
+         "2026-12-02 11:00"),
+        ("9am 11am", '"9am 11am" does not read as one start and one end; give the start, '),
+        ("Dec 1 9am 10am to 11am",
+         '"Dec 1 9am 10am to 11am" does not read as one start and one end; write it like '),
+        # a year between the two times could belong to either
+        ("1 Dec 9am 2027 2 Dec 11am",
+         '"1 Dec 9am 2027 2 Dec 11am" splits into a start and an end more than one way; put '
+         '"to" between them, like 2026-12-01 09:00 to 2026-12-02 11:00'),
+        # the half that cannot be read, when the other half can
+        ("Feb 30 2027 9am 11am", '"Feb 30 2027 9am": there is no 30 February 2027'),
+        ("2027-03-23 13:00 Feb 30 16:00", '"Feb 30 16:00": there is no 30 February'),
+        ("someday 9am 11am", '"someday 9am" is not a date and time I can read'),
+    ],
+)
+def test_split_range_says_why_in_the_terms_of_a_start_and_an_end(text: str,
+                                                                 message: str) -> None:
+    with pytest.raises(DateError) as caught:
+        split_range(text)
+    assert str(caught.value).startswith(message)
+    assert "field" not in str(caught.value)
+
+
+def test_split_range_knows_the_configured_abbreviations() -> None:
+    # Seven letters: not abbreviation-like unless the config names it.
+    with pytest.raises(DateError):
+        split_range("2027-03-23 13:00 CAMPUST 16:00")
+    assert split_range("2027-03-23 13:00 CAMPUST 16:00", {"CAMPUST": "America/Chicago"}) == (
+        "2027-03-23 13:00 CAMPUST", "16:00")
 
 
 def test_split_then_parse() -> None:
