@@ -188,7 +188,7 @@ def known_roles(login: str, issue: IssueSnapshot, request: EventRequest | None,
         roles.add(Role.ASSIGNEE)
     if _same(login, issue.author):
         roles.add(Role.AUTHOR)
-    if request is not None and _same(login, request.community_rep):
+    if request is not None and any(_same(login, r) for r in _reps(request)):
         roles.add(Role.COMMUNITY_REP)
     return frozenset(roles)
 
@@ -307,12 +307,19 @@ def _tiers(config: Config) -> str:
     return ", ".join(text.code(n) for n in config.tiers)
 
 
+def _reps(request: EventRequest) -> tuple[str, ...]:
+    """Every community representative the form names (the first alone, from older code)."""
+    if request.community_reps:
+        return request.community_reps
+    return (request.community_rep,) if request.community_rep else ()
+
+
 def _champions(ctx: Context) -> str:
     """Whom a tier decision is for: the issue's author and the community representative."""
     people = [ctx.issue.author] if ctx.issue.author else []
-    rep = ctx.request.community_rep
-    if rep and not any(_same(rep, p) for p in people):
-        people.append(rep)
+    for rep in _reps(ctx.request):
+        if not any(_same(rep, p) for p in people):
+            people.append(rep)
     return " ".join(text.mention(p) for p in people)
 
 
@@ -569,9 +576,9 @@ def who_may(spec: Command[Any], ctx: Context) -> str:
             parts.append(f"the engineers assigned to this issue{named}")
         elif role is Role.AUTHOR and ctx.issue.author:
             parts.append(f"the issue's author ({_named(ctx.issue.author)})")
-        elif role is Role.COMMUNITY_REP and ctx.request.community_rep:
-            rep = _named(ctx.request.community_rep)
-            parts.append(f"the community representative ({rep})")
+        elif role is Role.COMMUNITY_REP and _reps(ctx.request):
+            reps = ", ".join(_named(r) for r in _reps(ctx.request))
+            parts.append(f"the community representative ({reps})")
         elif role is Role.ANYONE:
             parts.append("anyone")
     return _listing(parts, "or")

@@ -18,6 +18,7 @@ from .sizing import Sizing
 from .status import MARKER, Approval, Decline, StatusState, state_block
 
 _PIPE_RE = re.compile(r"\\*\|")
+_BARE_PIPE_RE = re.compile(r"(?<!\\)\|")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,20 @@ class StatusView:
     state: StatusState
     form: FormTemplate
     now: datetime
+
+
+def _code(value: str | None, limit: int = 120) -> str:
+    """People's text as inline code in a table cell.
+
+    GitHub splits a table row at every pipe, even inside code; escaped (and with no
+    backslash before it to undo that), a pipe shows as itself.
+    """
+    return _PIPE_RE.sub(r"\\|", text.code(value, limit))
+
+
+def _cell(content: str) -> str:
+    """A table cell: any pipe still bare (config text, say) is escaped too."""
+    return _BARE_PIPE_RE.sub(r"\\|", content)
 
 
 def _when(dt: datetime | None, zone: Zone | None) -> str:
@@ -81,10 +96,7 @@ def _tier_line(tier: TierView, config: Config, unread: str | None = None) -> str
     if tier.status == "granted":
         return f"`{tier.requested}`{price(tier.requested)} — no approval needed"
     if unread:
-        # In a table a pipe ends the cell even inside code; escaped (and with no backslash
-        # before it to undo that), it shows as itself.
-        shown = _PIPE_RE.sub(r"\\|", text.code(unread, 60))
-        return f"unknown tier {shown} — see the problems above"
+        return f"unknown tier {_code(unread, 60)} — see the problems above"
     return "— (not given yet)"
 
 
@@ -100,45 +112,76 @@ def _attendees(count: int | None) -> str:
     return "—" if count is None else f"{count} at the peak"
 
 
-def _sizing_line(s: Sizing | None) -> str:
+def _memory(s: Sizing, written: str | None) -> str:
+    """Memory per user in the unit the person wrote, and how it was read when that differs."""
+    read = f"{s.memory_per_user_gib:g} GiB"
+    if written is None or written.endswith(" GiB"):
+        return f"{read} each"
+    return f"{written} each, read as {read}"  # GB (and G, MB) are read as GiB, MiB
+
+
+def _sizing_line(s: Sizing | None, req: EventRequest, config: Config) -> str:
     if s is None:
         return "—"
-    return (f"{s.nodes} × `{s.node_type}` at the peak ({s.users_per_node} users a node, "
-            f"{s.memory_per_user_gib:g} GiB each); pre-warm {s.prewarm_nodes} "
+    line = (f"{s.nodes} × {_code(s.node_type)} at the peak ({s.users_per_node} users a node, "
+            f"{_memory(s, req.memory_written)}); pre-warm {s.prewarm_nodes} "
             f"node{'s' if s.prewarm_nodes != 1 else ''}")
+    prewarm = config.prewarm
+    if prewarm.enabled and s.prewarm_nodes > prewarm.max_nodes:
+        # Said now, not only when the pre-warm is refused hours before the start.
+        line += (f" — ⚠️ more than the bot may pre-warm ({prewarm.max_nodes}); an engineer "
+                 "scales by hand")
+    return line
 
 
 def _engineers_line(view: StatusView) -> str:
     names = ", ".join(text.mention(a) for a in view.assignees) or "nobody yet"
     pick = view.pick
     if pick is not None and pick.short:
-        names += (f" — ⚠️ only {len(pick.engineers)} of the {pick.wanted} engineers wanted "
-                  "are free during the event")
+        free, wanted = len(pick.engineers), pick.wanted
+        if free == 0:
+            short = ("no engineer is free" if wanted == 1 else
+                     f"none of the {wanted} engineers wanted is free")
+        else:
+            verb = "is" if free == 1 else "are"
+            short = f"only {free} of the {wanted} engineers wanted {verb} free"
+        names += f" — ⚠️ {short} during the event"
     return names
 
 
-def _zone_note(req: EventRequest) -> str:
+def _zone_note(req: EventRequest, form: FormTemplate) -> str:
     zone = req.zone
-    if zone is None:
-        return ""
+    if zone is None or (req.start is None and req.end is None):
+        return ""  # no time was read in any zone
+    field = text.inline(field_label(form, "timezone"), 60)
     if zone.source == "default":
         return (f"_Times were read in `{zone.label}`, the default zone, because the form gives "
-                "none; set the Timezone field if that is wrong._")
+                f"none; set the “{field}” field if that is wrong._")
     if zone.source == "field":
-        return f"_Times were read in `{zone.label}`, from the Timezone field._"
+        return f"_Times were read in `{zone.label}`, from the “{field}” field._"
     return f"_Times were read in `{zone.label}`, as written in the dates._"
 
 
-def _checklist(view: StatusView) -> list[str]:
+def _finished(view: StatusView, config: Config) -> bool:
+    """Closed, cancelled or done: nothing on it can be late any more."""
+    done = config.labels.done.lower()
+    return (view.issue.state == "closed" or view.state.cancelled_by is not None
+            or "follow-up" in view.state.sent  # what puts the done label on
+            or any(label.lower() == done for label in view.issue.labels))
+
+
+def _checklist(view: StatusView, config: Config) -> list[str]:
     items = view.checklist
     if not items:
         return []
     done = sum(1 for i in items if i.id in view.ticked)
     zone = view.request.zone
     lines = [f"#### Checklist ({done}/{len(items)} done)", ""]
+    flag_overdue = not _finished(view, config)
     for item in items:
         box = "x" if item.id in view.ticked else " "
-        overdue = " ⏰ **overdue**" if box == " " and item.due <= view.now else ""
+        late = flag_overdue and box == " " and item.due <= view.now
+        overdue = " ⏰ **overdue**" if late else ""
         lines.append(f"- [{box}] {text.plain(item.text)} — due {_when(item.due, zone)}"
                      f"{overdue} <!-- item:{item.id} -->")
     return lines
@@ -161,35 +204,32 @@ def render_status(view: StatusView, config: Config) -> str:
     elif req.short_notice:
         lines += [f"⚠️ **Short notice:** the event starts less than {config.notice_days} days "
                   "after this request was opened; some checklist items are already due.", ""]
-    hub = text.code(req.hub_url or req.hub_host) or "—"
-    lines += [
-        "| | |", "|---|---|",
-        f"| **Hub** | {hub} |",
-        f"| **Type** | {req.event_type} |",
-        f"| **Starts** | {_when(req.start, req.zone)} |",
-        f"| **Ends** | {_when(req.end, req.zone)} |",
-        f"| **Attendees** | {_attendees(req.attendees)} |",
-        f"| **Tier** | {_tier_line(view.tier, config, _unread_tier(view))} |",
-        f"| **Engineers** | {_engineers_line(view)} |",
-        f"| **Sizing** | {_sizing_line(view.sizing)} |",
+    rows = [
+        ("Hub", _code(req.hub_url or req.hub_host) or "—"),
+        ("Type", req.event_type),
+        ("Starts", _when(req.start, req.zone)),
+        ("Ends", _when(req.end, req.zone)),
+        ("Attendees", _attendees(req.attendees)),
+        ("Tier", _tier_line(view.tier, config, _unread_tier(view))),
+        ("Engineers", _engineers_line(view)),
+        ("Sizing", _sizing_line(view.sizing, req, config)),
     ]
     for rec in view.state.dispatches[-3:]:
         verb = "Pre-warmed" if rec.kind == "prewarm" else "Scaled down"
         ok = "" if rec.ok else f" — ❌ failed: {text.inline(rec.error, 120)}"
         inputs = ", ".join(f"{k}={text.inline(v, 40)}" for k, v in sorted(rec.inputs.items()))
-        lines.append(f"| **{verb}** | {rec.at[:16].replace('T', ' ')} UTC ({inputs}){ok} |")
+        rows.append((verb, f"{rec.at[:16].replace('T', ' ')} UTC ({inputs}){ok}"))
+    lines += ["| | |", "|---|---|", *(f"| **{name}** | {_cell(value)} |" for name, value in rows)]
     lines.append("")
-    note = _zone_note(req)
+    note = _zone_note(req, view.form)
     if note:
         lines += [note, ""]
     for warning in req.notes:
         lines += [f"ℹ️ {text.inline(warning, 300)}", ""]
-    checklist = _checklist(view)
+    checklist = _checklist(view, config)
     if checklist:
         lines += checklist + [""]
-    cc = []
-    if req.community_rep:
-        cc.append(text.mention(req.community_rep))
+    cc = [text.mention(rep) for rep in req.community_reps]
     if view.tier.status == "pending":
         cc += [text.mention(x) for x in config.team_leads]
     if cc:

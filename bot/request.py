@@ -21,6 +21,11 @@ from .model import IssueSnapshot
 _HOST_RE = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}[a-z0-9]$"
 )
+# A memory answer as parse_memory_gib reads it, kept to show the unit the person wrote.
+_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gib|gb|g|mib|mb|m)?\s*$", re.IGNORECASE)
+_UNITS = {"gib": "GiB", "gb": "GB", "g": "G", "mib": "MiB", "mb": "MB", "m": "M"}
+_REP_PUNCTUATION = "()[]<>\"'.,;:"
+MAX_REPS = 10  # more handles than this in one field is a list to trim, not to ping
 _INT_RE = re.compile(r"^\s*~?\s*(\d{1,3}(?:[,_ ]\d{3})+|\d+)\s*(?:users?|people|students|"
                      r"attendees|participants|learners)?\s*$", re.IGNORECASE)
 
@@ -52,12 +57,14 @@ class EventRequest:
     zone: Zone | None
     attendees: int | None
     memory_per_user_gib: float | None  # None: the config default
-    community_rep: str | None
+    community_rep: str | None  # the first of community_reps
     details: str | None
     errors: tuple[FieldError, ...]
     short_notice: bool
     start_in_past: bool
-    notes: tuple[str, ...] = ()  # warnings about how dates were read (not errors)
+    notes: tuple[str, ...] = ()  # warnings (dates, the community rep), not errors
+    community_reps: tuple[str, ...] = ()  # every handle given, in order
+    memory_written: str | None = None  # the memory answer as written, e.g. "4 GB"
 
     @property
     def usable(self) -> bool:
@@ -154,19 +161,60 @@ def classify(dropdown: str | None, name: str | None, title: str, details: str | 
     return "other", "default"
 
 
-def read_rep(raw: str | None) -> tuple[str | None, str | None]:
+def _rep_login(token: str) -> str | None:
+    """The login in a handle-shaped word (``@octocat``, a github.com link), else None."""
+    word = token.strip(_REP_PUNCTUATION)
+    for prefix in ("https://github.com/", "http://github.com/", "github.com/"):
+        if word.lower().startswith(prefix):
+            return word[len(prefix):].strip("/")
+    return word[1:] if word.startswith("@") else None
+
+
+def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
+    """-> (logins, note). The field is optional: what is not a handle is a note, never an error.
+
+    Handles are ``@login`` or github.com links, separated by commas or spaces, with any
+    other words around them (``@okafor (Dr. Okafor)``); bare logins count only as a list
+    of single words (``okafor, ta-jones``), since ``Dr Okafor`` is a name.
+    """
     if raw is None or not raw.strip():
-        return None, None
-    words = raw.strip().split()
-    if len(words) > 1 and not words[0].startswith("@"):
-        # "Dr. Okafor" is a name, not a handle; "@okafor (Dr. Okafor)" is fine.
-        return None, f"{text.quote(raw)} is not a GitHub handle; write it like `@octocat`"
-    login = words[0].lstrip("@")
-    if login.startswith("https://github.com/"):
-        login = login.removeprefix("https://github.com/").strip("/")
-    if not text.is_login(login):
-        return None, f"{text.quote(raw)} is not a GitHub handle; write it like `@octocat`"
-    return login, None
+        return (), None
+    value = " ".join(raw.split())
+    words = [w for w in re.split(r"[\s,;]+", value) if w]
+    shaped = [login for login in map(_rep_login, words) if login]
+    if not shaped:
+        items = [i.strip() for i in re.split(r"[,;]", value) if i.strip()]
+        if all(len(i.split()) == 1 for i in items):
+            shaped = [i.strip(_REP_PUNCTUATION) for i in items]
+    first: dict[str, str] = {}
+    for login in shaped:
+        if text.is_login(login):
+            first.setdefault(login.lower(), login)
+    logins = tuple(first.values())
+    if not logins:
+        shown = value if len(value) <= 80 else value[:79] + "…"
+        return (), (f'The community representative "{shown}" is not a GitHub handle, so '
+                    "nobody was mentioned; write handles like @octocat to have them notified.")
+    notes = []
+    skipped = [x for x in shaped if not text.is_login(x)]
+    if skipped:
+        names = ", ".join(f"@{x}" for x in skipped[:3]) + (", …" if len(skipped) > 3 else "")
+        one = len(skipped) == 1
+        notes.append(f"{names} in the community representative field {'is' if one else 'are'} "
+                     f"not {'a person’s GitHub handle' if one else 'GitHub handles of people'}"
+                     f" and {'was' if one else 'were'} not mentioned.")
+    if len(logins) > MAX_REPS:
+        notes.append(f"Only the first {MAX_REPS} community representatives are mentioned.")
+        logins = logins[:MAX_REPS]
+    return logins, " ".join(notes) or None
+
+
+def memory_as_written(raw: str) -> str | None:
+    """``4gb`` -> ``4 GB``: the number and unit as written (None without a unit)."""
+    m = _MEMORY_RE.match(raw)
+    if not m or not m.group(2):
+        return None
+    return f"{m.group(1)} {_UNITS[m.group(2).lower()]}"
 
 
 def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
@@ -248,35 +296,37 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         errors.append(FieldError("attendees", att_error))
 
     memory: float | None = None
+    memory_written: str | None = None
     mem_raw = fields.get("memory_per_user")
     if mem_raw and mem_raw.strip():
         try:
             memory = parse_memory_gib(mem_raw.strip())
             if memory > 1024:
                 raise ValueError
+            memory_written = memory_as_written(mem_raw)
         except ValueError:
             errors.append(FieldError("memory_per_user",
                                      f"{text.quote(mem_raw)} is not an amount of memory; "
                                      "write it like `4 GB`"))
-            memory = None
+            memory, memory_written = None, None
 
     tier, tier_error = read_tier(need("tier", fields.get("tier")), config)
     if tier_error:
         errors.append(FieldError("tier", tier_error))
 
-    rep, rep_error = read_rep(fields.get("community_rep"))
-    if rep_error:
-        errors.append(FieldError("community_rep", rep_error))
+    reps, rep_note = read_rep(fields.get("community_rep"))
 
     final_zone = start_when.zone if start_when else zone
     return EventRequest(
         hub_host=host, hub_url=url, event_name=name.strip() if name else None,
         event_type=event_type, type_source=type_source, tier=tier,
         start=start, end=end, zone=final_zone, attendees=attendees,
-        memory_per_user_gib=memory, community_rep=rep,
+        memory_per_user_gib=memory, community_rep=reps[0] if reps else None,
         details=details, errors=tuple(errors), short_notice=short_notice,
         start_in_past=start_in_past,
-        notes=tuple(dict.fromkeys(w.note for w in (start_when, end_when) if w and w.note)),
+        notes=tuple(dict.fromkeys([*(w.note for w in (start_when, end_when) if w and w.note),
+                                   *([rep_note] if rep_note else [])])),
+        community_reps=reps, memory_written=memory_written,
     )
 
 

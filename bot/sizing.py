@@ -5,7 +5,10 @@ The rule (configured in ``sizing``):
 * A node type holds ``floor(allocatable memory / memory per user)`` users, and,
   when ``cpu_per_user`` is above zero, no more than ``floor(cpu / cpu_per_user)``;
   never more than ``max_users_per_node``. A node type that holds fewer than
-  ``min_users_per_node`` users is not used at all.
+  ``min_users_per_node`` users is not used, with one exception: an event with
+  fewer attendees than that minimum, which no node type can serve at the
+  minimum, gets one node of the smallest type that holds every attendee (a
+  3-person workshop at 64 GiB each fits on one 220 GiB node).
 * Of the usable node types, the one that needs the fewest nodes for the
   attendees wins; on a tie the smaller node wins, since it leaves less memory
   idle. The peak is ``ceil(attendees / users per node)`` nodes.
@@ -75,24 +78,37 @@ def users_per_node(node: NodeType, memory_per_user_gib: float, config: SizingCon
     return max(0, min(fit, config.max_users_per_node))
 
 
-def _nothing_fits(memory: float, config: SizingConfig) -> SizingError:
+def _users(count: int) -> str:
+    return f"{count} user{'s' if count != 1 else ''}"
+
+
+def _nothing_fits(attendees: int, memory: float, config: SizingConfig) -> SizingError:
+    """Why no node type fits, in the numbers the champion gave and the rule that applies."""
     largest = max(config.node_types, key=lambda n: (n.memory_gib, n.cpu))
     least = config.min_users_per_node
-    what = f"{least} users of {_gib(memory)} GiB"
-    node = f"{largest.name}, {_gib(largest.memory_gib)} GiB"
+    each = f"{_gib(memory)} GiB"
+    holds = f"{_gib(largest.memory_gib)} GiB"
     if config.cpu_per_user > 0:
-        what += f" and {_gib(config.cpu_per_user)} CPU"
-        node += f", {_gib(largest.cpu)} CPU"
-    # The most memory a user may ask for and still share a node with the minimum.
+        each += f" and {_gib(config.cpu_per_user)} CPU"
+        holds += f" and {_gib(largest.cpu)} CPU"
+    # A small event needs one node for all its attendees; a larger one, the minimum a node.
+    needed = min(attendees, least)
+    if attendees < least:
+        rule = f"no node type fits all {attendees}" if attendees > 1 else "no node type fits it"
+    else:
+        rule = f"no node type fits at least {_users(least)} of {each}"
+    # The most memory a user may ask for and still fit the number needed on one node.
     most = max(
-        (_exact(n.memory_gib) / least for n in config.node_types
-         if config.cpu_per_user <= 0 or _exact(n.cpu) / _exact(config.cpu_per_user) >= least),
+        (_exact(n.memory_gib) / needed for n in config.node_types
+         if config.cpu_per_user <= 0 or _exact(n.cpu) / _exact(config.cpu_per_user) >= needed),
         default=None,
     )
     hint = ""
     if most is not None and most < _exact(memory):
         hint = f"; ask for at most {_gib(Fraction(math.floor(most * 10), 10))} GiB per user"
-    return SizingError(f"{what} do not fit on any node type (largest: {node}){hint}")
+    per = " each" if attendees != 1 else ""
+    return SizingError(f"{_users(attendees)} of {each}{per}: {rule} (the largest, "
+                       f"{largest.name}, holds {holds}){hint}")
 
 
 def size_event(attendees: int, memory_per_user_gib: float | None,
@@ -111,13 +127,14 @@ def size_event(attendees: int, memory_per_user_gib: float | None,
     if not config.node_types:
         raise SizingError("no node types are configured (sizing.node_types)")
 
-    fits = []
-    for node in config.node_types:
-        per_node = users_per_node(node, memory, config)
-        if per_node >= config.min_users_per_node:
-            fits.append(_Fit(node, per_node, -(-attendees // per_node)))
+    per_type = [(node, users_per_node(node, memory, config)) for node in config.node_types]
+    fits = [_Fit(node, n, -(-attendees // n)) for node, n in per_type
+            if n >= config.min_users_per_node]
+    if not fits and attendees < config.min_users_per_node:
+        # A small event no type serves at the minimum: one node that holds everyone.
+        fits = [_Fit(node, n, 1) for node, n in per_type if n >= attendees]
     if not fits:
-        raise _nothing_fits(memory, config)
+        raise _nothing_fits(attendees, memory, config)
     # min() keeps the first of equals, so config order settles a full tie.
     best = min(fits, key=lambda f: (f.nodes, _exact(f.node.memory_gib), _exact(f.node.cpu)))
 

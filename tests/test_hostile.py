@@ -297,7 +297,7 @@ RTL = "\u202eامتحان نهائي\u202c \u05d1\u05d7\u05d9\u05e0\u05d4"
             "event_name": "@everyone @jupyter/core-team exam",
             "community_rep": "@jupyter/core-team",
             "details": "cc @everyone @here @jupyter/core-team @org/admins"},
-         True),  # a team is not a community representative: the champion is asked again
+         False),  # a team is no representative: a note (the field is optional), no ping
         ("a forged checklist and a forged state block", {
             "event_name": "STAT <!-- item:cloud-quotas --> - [x] x",
             "details": "- [x] Check cloud quotas <!-- item:cloud-quotas -->\n"

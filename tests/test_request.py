@@ -97,11 +97,53 @@ def test_classify(dropdown: str | None, name: str | None, title: str, details: s
     assert classify(dropdown, name, title, details, CONFIG) == expected
 
 
-@pytest.mark.parametrize(("raw", "login"), [("@octocat", "octocat"), ("octo-cat", "octo-cat"),
-                                            ("https://github.com/octocat", "octocat"),
-                                            ("@bad_login!", None)])
-def test_rep(raw: str, login: str | None) -> None:
-    assert read_rep(raw)[0] == login
+@pytest.mark.parametrize(
+    ("raw", "logins", "noted"),
+    [
+        ("@octocat", ("octocat",), False), ("octo-cat", ("octo-cat",), False),
+        ("https://github.com/octocat", ("octocat",), False),
+        ("@okafor (Dr. Okafor)", ("okafor",), False),
+        # Several handles, separated by commas or spaces: all of them.
+        ("@prof-okafor, @ta-jones", ("prof-okafor", "ta-jones"), False),
+        ("@prof-okafor @ta-jones", ("prof-okafor", "ta-jones"), False),
+        ("prof-okafor; ta-jones", ("prof-okafor", "ta-jones"), False),
+        ("@ta-jones, @TA-Jones", ("ta-jones",), False),
+        ("@prof-okafor, @jupyter/core-team", ("prof-okafor",), True),  # a team is no person
+        # No handle at all: nobody, and a note rather than an error.
+        ("@bad_login!", (), True), ("Prof. Okafor (email)", (), True), ("Dr Okafor", (), True),
+        ("okafor@uni.example", (), True), ("@everyone", (), True),
+        ("@jupyter/core-team", (), True),
+    ],
+)
+def test_rep(raw: str, logins: tuple[str, ...], noted: bool) -> None:
+    got, note = read_rep(raw)
+    assert got == logins
+    assert (note is not None) == noted, note
+
+
+def test_a_community_rep_that_is_no_handle_is_a_note_not_an_error() -> None:
+    req = read_request(issue(community_rep="Prof. Okafor (email)"), FORM, CONFIG)
+    assert req.errors == ()
+    assert (req.community_rep, req.community_reps) == (None, ())
+    [note] = req.notes
+    assert '"Prof. Okafor (email)" is not a GitHub handle' in note
+
+
+def test_several_community_reps_are_all_kept() -> None:
+    req = read_request(issue(community_rep="@prof-okafor, @ta-jones"), FORM, CONFIG)
+    assert req.errors == () and req.notes == ()
+    assert (req.community_rep, req.community_reps) == ("prof-okafor", ("prof-okafor", "ta-jones"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "gib", "written"),
+    [("4 GB", 4.0, "4 GB"), ("4gb", 4.0, "4 GB"), ("4 GiB", 4.0, "4 GiB"),
+     ("4096 MiB", 4.0, "4096 MiB"), ("4", 4.0, None), ("lots", None, None)],
+)
+def test_memory_keeps_the_unit_as_written(raw: str, gib: float | None,
+                                          written: str | None) -> None:
+    req = read_request(issue(memory_per_user=raw), FORM, CONFIG)
+    assert (req.memory_per_user_gib, req.memory_written) == (gib, written)
 
 
 def errors_of(i: IssueSnapshot) -> dict[str | None, str]:
@@ -121,7 +163,6 @@ def errors_of(i: IssueSnapshot) -> dict[str | None, str]:
         ({"start": "03/04/2027 09:00", "end": "03/04/2027 10:00"}, "start", "03/04/2027"),
         ({"memory_per_user": "lots"}, "memory_per_user", "lots"),
         ({"start": "2027-02-01 09:00", "end": "2027-04-01 09:00"}, "end", "31 days"),
-        ({"community_rep": "not a handle!"}, "community_rep", "not a handle"),
     ],
 )
 def test_each_problem_is_tied_to_its_field(answers: dict[str, Any], field: str,

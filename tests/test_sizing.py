@@ -115,13 +115,21 @@ def test_choice(nodes: tuple[tuple[str, float, float], ...], attendees: int,
 @pytest.mark.parametrize(
     ("config", "attendees", "memory", "message"),
     [
-        (None, 4, 64.0, "4 users of 64 GiB do not fit on any node type "
-                        "(largest: n2-highmem-32, 220 GiB); ask for at most 55 GiB per user"),
-        (None, 1, 1000.0, "4 users of 1000 GiB do not fit"),
+        # The numbers the champion gave, then the rule that applies.
+        (None, 4, 64.0, "4 users of 64 GiB each: no node type fits at least 4 users of 64 GiB "
+                        "(the largest, n2-highmem-32, holds 220 GiB); ask for at most 55 GiB "
+                        "per user"),
+        (None, 30, 64.0, "30 users of 64 GiB each: no node type fits at least 4 users"),
+        # Fewer attendees than the minimum: they must all fit on one node.
+        (None, 3, 100.0, "3 users of 100 GiB each: no node type fits all 3 (the largest, "
+                         "n2-highmem-32, holds 220 GiB); ask for at most 73.3 GiB per user"),
+        (None, 1, 1000.0, "1 user of 1000 GiB: no node type fits it (the largest, "
+                          "n2-highmem-32, holds 220 GiB); ask for at most 220 GiB per user"),
         (_cfg(("n", 100.0, 3.0), cpu_per_user=1.0), 10, 2.0,
-         "4 users of 2 GiB and 1 CPU do not fit on any node type (largest: n, 100 GiB, 3 CPU)"),
+         "10 users of 2 GiB and 1 CPU each: no node type fits at least 4 users of 2 GiB and "
+         "1 CPU (the largest, n, holds 100 GiB and 3 CPU)"),
         (_cfg(("n", 10.0, 1.0)), 10, 3.0,
-         "(largest: n, 10 GiB); ask for at most 2.5 GiB per user"),
+         "(the largest, n, holds 10 GiB); ask for at most 2.5 GiB per user"),
         (_cfg(("n", 10.0, 1.0)), 10, 2.6, "ask for at most 2.5 GiB per user"),
         (None, 0, None, "attendees must be a whole number above zero"),
         (None, -5, None, "attendees must be a whole number above zero"),
@@ -140,6 +148,25 @@ def test_errors(shipped: SizingConfig, config: SizingConfig | None, attendees: i
         size_event(attendees, memory, config or shipped)
     assert message in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("attendees", "memory", "node_type", "per_node"),
+    [
+        (3, 64.0, "n2-highmem-32", 3),   # no type holds 4 of 64 GiB; one holds all 3
+        (2, 64.0, "n2-highmem-32", 3),
+        (1, 100.0, "n2-highmem-16", 1),  # the smallest type that holds everyone
+        (2, 100.0, "n2-highmem-32", 2),
+        (3, 55.0, "n2-highmem-32", 4),   # a type reaches the minimum: the usual rule
+    ],
+)
+def test_a_small_event_fits_on_one_node_below_the_minimum(
+        shipped: SizingConfig, attendees: int, memory: float, node_type: str,
+        per_node: int) -> None:
+    got = size_event(attendees, memory, shipped)
+    assert (got.node_type, got.users_per_node, got.nodes, got.prewarm_nodes) == (
+        node_type, per_node, 1, 1)
+    assert got.users_per_node * got.memory_per_user_gib <= got.node_memory_gib
 
 
 @pytest.mark.parametrize(
