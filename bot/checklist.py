@@ -26,6 +26,7 @@ class ChecklistItem:
     text: str
     due: datetime  # aware, UTC
     after_event: bool
+    owner: str = "engineers"  # who does it: "engineers" or "community" (the representative)
 
 
 def _require_aware(moment: datetime, what: str) -> None:
@@ -63,7 +64,7 @@ def checklist_for(event_type: str, start: datetime, end: datetime, tz: tzinfo,
     earliest due first (config order among equals)."""
     chosen = [
         ChecklistItem(id=item.id, text=item.text, due=due_time(item.due, start, end, tz),
-                      after_event=item.after_event)
+                      after_event=item.after_event, owner=item.owner)
         for item in items
         if event_type in item.types or (tier is not None and tier in item.tiers)
     ]

@@ -91,6 +91,7 @@ class ChecklistItemConfig:
     types: tuple[str, ...] = EVENT_TYPES
     after_event: bool = False  # part of the follow-up: ticking these closes the issue
     tiers: tuple[str, ...] = ()  # also on requests at these tiers, whatever their type
+    owner: str = "engineers"  # who is reminded: "engineers" or "community" (the rep)
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,8 @@ DEFAULT_EVENT_TYPES: dict[str, dict[str, Any]] = {
     "other": {"engineers": 1, "keywords": []},
 }
 
+OWNERS = ("engineers", "community")  # who a checklist item's reminder goes to
+
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "standard": {"price_usd": 0, "requires_approval": False},
 }
@@ -281,7 +284,7 @@ DEFAULT_CHECKLIST: list[dict[str, Any]] = [
      "text": "Set the node pool and resource sizing (node type, users per node)"},
     {"id": "access-test", "due": "-3d", "types": ["exam"], "tiers": ["premium"],
      "text": "Engineers on call test their access to the hub and the cluster"},
-    {"id": "login-test", "due": "-2d",
+    {"id": "login-test", "due": "-2d", "owner": "community",
      "text": "Community representative runs a login test with a few users"},
     {"id": "guaranteed-qos", "due": "-12h", "types": ["exam"], "tiers": ["premium"],
      "text": "Switch user pods to guaranteed QoS (not earlier than 12 h before)"},
@@ -567,8 +570,12 @@ def _parse_checklist(raw: Any, tiers: Mapping[str, Tier], p: _Problems
                       f"{', '.join(tiers) or 'none'}")
         after = _bool(im.get("after_event"), f"{where}.after_event", p, due.anchor == "end"
                       and due.amount > 0)
+        owner = _str(im.get("owner"), f"{where}.owner", p, "engineers")
+        if owner not in OWNERS:
+            p.add(f"{where}.owner", f"{owner!r} is not one of {', '.join(OWNERS)}")
+            owner = "engineers"
         out.append(ChecklistItemConfig(id=item_id, text=text.strip(), due=due, types=types,
-                                       after_event=after, tiers=item_tiers))
+                                       after_event=after, tiers=item_tiers, owner=owner))
     return tuple(out)
 
 

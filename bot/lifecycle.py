@@ -164,6 +164,14 @@ def _people(logins: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(text.mention(x) for x in logins))
 
 
+def _reps(triage: Triage) -> tuple[str, ...]:
+    """The community representatives the form names."""
+    req = triage.request
+    if req is None:
+        return ()
+    return req.community_reps or ((req.community_rep,) if req.community_rep else ())
+
+
 def _engineers(triage: Triage, config: Config) -> str:
     """Who a reminder is for: the assignees, else the team leads (someone must act)."""
     assigned = _people(triage.assignees)
@@ -184,11 +192,18 @@ def _item_lines(items: Sequence[ChecklistItem], zone: Zone | None,
     return lines
 
 
+def _owners(items: Sequence[ChecklistItem], triage: Triage, config: Config) -> str:
+    """Who the items are for: the representative first for the community's own items,
+    and the engineers (who support them) always."""
+    reps = _reps(triage) if any(i.owner == "community" for i in items) else ()
+    return " ".join(x for x in (_people(reps), _engineers(triage, config)) if x)
+
+
 def reminder_text(items: Sequence[ChecklistItem], triage: Triage, config: Config) -> str:
     zone = triage.request.zone if triage.request else None
     head = ("⏰ **Reminder:** this checklist item is due" if len(items) == 1 else
             "⏰ **Reminder:** these checklist items are due")
-    return "\n".join([f"{head} — {_engineers(triage, config)}", "",
+    return "\n".join([f"{head} — {_owners(items, triage, config)}", "",
                       *_item_lines(items, zone), "",
                       "Tick the box in the status comment once it is done."])
 
@@ -220,9 +235,7 @@ def summary_text(open_items: Sequence[ChecklistItem], triage: Triage, config: Co
 
 def follow_up_text(triage: Triage, config: Config, after_items: Sequence[ChecklistItem]
                    ) -> str:
-    req = triage.request
-    people = _people([*([req.community_rep] if req and req.community_rep else []),
-                      *triage.assignees])
+    people = _people([*_reps(triage), *triage.assignees])
     lines = [f"🎉 **The event is over.** {people}".rstrip(), ""]
     if config.debrief_questions:
         lines += ["A few questions for the debrief; please answer in a comment here:", ""]
@@ -259,8 +272,7 @@ def moved_text(triage: Triage, config: Config) -> str:
     req = triage.request
     zone = req.zone if req else None
     when = _when(req.start, zone) if req and req.start else "a new time"
-    rep = [req.community_rep] if req and req.community_rep else []
-    people = _people([*rep, *triage.assignees]) or _engineers(triage, config)
+    people = _people([*_reps(triage), *triage.assignees]) or _engineers(triage, config)
     return (f"📅 **The event moved** to {when}. {people}: the due dates in the status "
             "comment moved with it, and the reminders still to come are set for them.")
 

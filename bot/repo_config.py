@@ -103,7 +103,8 @@ def config_to_raw(config: Config) -> dict[str, Any]:
                   for name, t in config.tiers.items()},
         "default_tier": config.default_tier,
         "checklist": [{"id": i.id, "text": i.text, "due": i.due.text, "types": list(i.types),
-                       "after_event": i.after_event, "tiers": list(i.tiers)}
+                       "after_event": i.after_event, "tiers": list(i.tiers),
+                       "owner": i.owner}
                       for i in config.checklist],
         "labels": asdict(config.labels),
         "sizing": {

@@ -97,3 +97,15 @@ def test_checklist_items_for_a_tier_are_checked_against_the_tiers() -> None:
 def test_an_empty_rotation_is_named() -> None:
     assert problems_with("oncall", "engineers", []) == [
         "oncall.engineers: no engineers: the bot assigns every request from this rotation"]
+
+
+def test_a_checklist_item_owner_is_checked() -> None:
+    raw = shipped()
+    raw["checklist"] = [{"id": "x", "text": "X", "due": "-1d", "owner": "champion"}]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, ROOT)
+    assert caught.value.problems == [
+        "checklist[0].owner: 'champion' is not one of engineers, community"]
+    login = next(i for i in load_config(ROOT / "config.yaml").checklist
+                 if i.id == "login-test")
+    assert login.owner == "community"

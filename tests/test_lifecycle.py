@@ -313,3 +313,12 @@ def test_reminders_go_to_the_leads_when_no_engineer_is_free() -> None:
     [reminder] = sim.said("**Reminder:**")
     assert sim.issue.assignees == ()
     assert "@lead-lee (no engineer is assigned yet)" in reminder.text
+
+
+def test_the_community_s_own_item_is_reminded_to_the_representative_too() -> None:
+    sim = Sim(no_prewarm())
+    sim.follow(OPENED, START - 2 * D)
+    [login_test] = [r for r in sim.said("**Reminder:**") if "login test" in r.text]
+    assert "— @prof-okafor @" in login_test.text  # the representative, then the engineers
+    others = [r for r in sim.said("**Reminder:**") if "login test" not in r.text]
+    assert others and all("@prof-okafor" not in r.text for r in others)
