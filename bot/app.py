@@ -153,6 +153,7 @@ class EventBot:
                         bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
                         issue_is_current=current,
                         read_comments=not self.settings.dry_run,
+                        hub_bookings=self.index.hub_bookings,
                     )
                     self._synced[key] = time.monotonic()
             except Exception as e:

@@ -20,6 +20,7 @@ from .forms import FormTemplate
 from .model import (
     Comment,
     Desired,
+    HubBooking,
     IssueSnapshot,
     RepoRef,
     comment_from_json,
@@ -121,10 +122,15 @@ async def sync_request(
     hook: PlanHook | None = None,
     read_comments: bool = True,
     issue_is_current: bool = False,
+    hub_bookings: Mapping[str, tuple[HubBooking, ...]] | None = None,
 ) -> SyncResult:
-    """Bring one request to the state its body, its status comment and the clock call for."""
+    """Bring one request to the state its body, its status comment and the clock call for.
+
+    ``hub_bookings``: the other live requests the bot knows of, by hub (pre-warming one
+    hub for two overlapping events takes both into account)."""
     data = issue_json if issue_json is not None else await client.issue(repo.full_name, number)
-    issue = issue_from_json(data, repo)
+    booked = hub_bookings if hub_bookings is not None else {}
+    issue = replace(issue_from_json(data, repo), hub_bookings=booked)
     if not is_event_request(issue, form, config):
         return SyncResult(issue, None, None, 0)
     status: StatusComment | None = None
@@ -136,7 +142,8 @@ async def sync_request(
         if status is not None and issue_json is not None and not issue_is_current:
             # The bot has acted on this issue before, so the payload may predate that
             # (a redelivery, a late second delivery): plan from the issue as it is now.
-            issue = issue_from_json(await client.issue(repo.full_name, number), repo)
+            issue = replace(issue_from_json(await client.issue(repo.full_name, number), repo),
+                            hub_bookings=booked)
             if not is_event_request(issue, form, config):
                 return SyncResult(issue, None, None, 0, status)
     triage, desired = plan(issue, status, config, form, now)

@@ -6,11 +6,11 @@ kept current by every sync.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from .model import IssueSnapshot
+from .model import HubBooking, IssueSnapshot
 from .plan import Triage
 from .status import DispatchRecord
 
@@ -48,6 +48,7 @@ class IndexEntry:
     cancelled: bool
     open: bool
     created_at: datetime
+    prewarm_nodes: int | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -82,18 +83,61 @@ def entry_from(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str]) -> 
         dispatches=triage.state.dispatches, needs_info=bool(triage.errors),
         cancelled=triage.state.cancelled_by is not None, open=issue.state == "open",
         created_at=issue.created_at,
+        prewarm_nodes=triage.sizing.prewarm_nodes if triage.sizing else None,
     )
+
+
+def booking(entry: IndexEntry) -> HubBooking | None:
+    """The entry as a hub booking, if it is live and holds nodes."""
+    if (not entry.open or entry.cancelled or entry.start is None or entry.end is None
+            or not entry.hub or not entry.prewarm_nodes):
+        return None
+    return HubBooking(entry.repo, entry.number, entry.start, entry.end, entry.prewarm_nodes)
+
+
+class _HubView(Mapping[str, tuple[HubBooking, ...]]):
+    """hub -> its bookings, read from the index as it is (no copy of the whole)."""
+
+    def __init__(self, hubs: dict[str, dict[tuple[str, int], HubBooking]]) -> None:
+        self._hubs = hubs
+
+    def __getitem__(self, hub: str) -> tuple[HubBooking, ...]:
+        return tuple(self._hubs[hub].values())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._hubs))
+
+    def __len__(self) -> int:
+        return len(self._hubs)
 
 
 class RequestIndex:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, int], IndexEntry] = {}
+        self._hubs: dict[str, dict[tuple[str, int], HubBooking]] = {}
 
     def put(self, entry: IndexEntry) -> None:
+        self._unbook(self._entries.get(entry.key))
         self._entries[entry.key] = entry
+        found = booking(entry)
+        if found is not None and entry.hub:
+            self._hubs.setdefault(entry.hub, {})[entry.key] = found
 
     def drop(self, repo: str, number: int) -> None:
-        self._entries.pop((repo.lower(), number), None)
+        self._unbook(self._entries.pop((repo.lower(), number), None))
+
+    def _unbook(self, old: IndexEntry | None) -> None:
+        if old is None or not old.hub or old.hub not in self._hubs:
+            return
+        bookings = self._hubs[old.hub]
+        bookings.pop(old.key, None)
+        if not bookings:
+            del self._hubs[old.hub]
+
+    @property
+    def hub_bookings(self) -> Mapping[str, tuple[HubBooking, ...]]:
+        """The live requests holding nodes, by hub host (read-only, always current)."""
+        return _HubView(self._hubs)
 
     def get(self, repo: str, number: int) -> IndexEntry | None:
         return self._entries.get((repo.lower(), number))

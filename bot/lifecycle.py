@@ -52,6 +52,9 @@ Decisions:
 - Reminders with nobody assigned (everyone away) go to the team leads.
 - The ``prewarm`` item is the bot's own once its dispatch succeeded: its box is
   ticked and nobody is reminded of it.
+- **One hub, two events** (``triage.overlaps``, from the shell's index): a
+  pre-warm never sets fewer replicas than another live request on the hub needs,
+  and a scale-down leaves what it needs instead of zero.
 """
 
 from __future__ import annotations
@@ -329,6 +332,16 @@ def _dispatch_due(b: _Builder, kind: str, at: datetime, episode: list[DispatchRe
     b.dispatches.append(plan)
 
 
+def _held_by_others(triage: Triage, config: Config, at: datetime) -> int:
+    """The most nodes another request on the same hub needs at ``at`` (its lead time to its
+    scale-down): a dispatch for this one never takes the hub below that."""
+    cfg = config.prewarm
+    before = timedelta(hours=cfg.lead_time_hours)
+    after = timedelta(hours=cfg.scale_down_after_hours)
+    return max((o.prewarm_nodes for o in triage.overlaps
+                if o.start - before <= at < o.end + after), default=0)
+
+
 def _moved_away(prewarmed: DispatchRecord, req: EventRequest, lead_time_hours: float,
                 now: datetime) -> bool:
     """Nodes readied for another start, and the new one is not due for pre-warming yet."""
@@ -358,8 +371,9 @@ def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Confi
             at = req.end + timedelta(hours=cfg.scale_down_after_hours)
         if at is not None:
             episode = _episode(state, SCALE_DOWN, None, _last_ok_prewarm_index(state))
+            keep = _held_by_others(triage, config, max(at, b.now))
             _dispatch_due(b, SCALE_DOWN, at, episode,
-                          scale_down_dispatch(state, req, config), triage, config)
+                          scale_down_dispatch(state, req, config, keep), triage, config)
         return
     if not usable or req.start is None or req.end is None or b.now >= req.end:
         return
@@ -367,8 +381,11 @@ def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Confi
     if any(r.ok and (parse_time(r.at) or window) >= window for r in state.dispatches):
         return  # done in this window already (a /prewarm or /prewarm 0 included)
     episode = _episode(state, PREWARM, window, -1)
+    own = triage.sizing.prewarm_nodes if triage.sizing is not None else None
+    held = _held_by_others(triage, config, max(window, b.now))
+    nodes = held if own is not None and held > own else None  # never fewer than theirs
     _dispatch_due(b, PREWARM, window, episode,
-                  prewarm_dispatch(req, triage.sizing, config), triage, config)
+                  prewarm_dispatch(req, triage.sizing, config, nodes), triage, config)
 
 
 def _pending_notice(b: _Builder, triage: Triage, config: Config, first_comment: bool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +29,17 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class HubBooking:
+    """Another open request on the same hub: when it runs and the nodes it pre-warms."""
+
+    repo: str  # OWNER/NAME
+    number: int
+    start: datetime
+    end: datetime
+    prewarm_nodes: int
+
+
+@dataclass(frozen=True)
 class IssueSnapshot:
     """An issue as it is on GitHub now (read from a payload or the API)."""
 
@@ -43,6 +55,10 @@ class IssueSnapshot:
     html_url: str = ""
     state_reason: str | None = None
     updated_at: datetime | None = None
+    # The other open requests the bot knows of, by hub host (the shell's index): context
+    # for planning pre-warming, not part of the issue, so not compared.
+    hub_bookings: Mapping[str, tuple[HubBooking, ...]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> tuple[str, int]:

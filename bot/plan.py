@@ -8,13 +8,13 @@ what this returns.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from . import lifecycle
 from .checklist import ChecklistItem, checklist_for
 from .config import Config
 from .forms import FormTemplate, parse_form_body
-from .model import Desired, IssueSnapshot
+from .model import Desired, HubBooking, IssueSnapshot
 from .oncall import OnCallPick, on_call_for
 from .prewarm import done_items
 from .render import StatusView, TierView, render_status
@@ -38,6 +38,7 @@ class Triage:
     errors: tuple[FieldError, ...] = ()
     state: StatusState = StatusState()
     comment: str | None = None
+    overlaps: tuple[HubBooking, ...] = ()  # other live requests on this hub, overlapping
 
 
 def iso(dt: datetime) -> str:
@@ -128,6 +129,23 @@ def _override(state: StatusState, issue_start: str | None, issue_end: str | None
     return DateOverride(r.start, r.end)
 
 
+def overlapping(issue: IssueSnapshot, request: EventRequest, config: Config
+                ) -> tuple[HubBooking, ...]:
+    """The other live requests on this request's hub whose nodes overlap with its own
+    (from the lead time before the start to the scale-down after the end)."""
+    if not config.prewarm.enabled or request.start is None or request.end is None:
+        return ()
+    if not request.hub_host:
+        return ()
+    before = timedelta(hours=config.prewarm.lead_time_hours)
+    after = timedelta(hours=config.prewarm.scale_down_after_hours)
+    mine = (issue.repo.full_name.lower(), issue.number)
+    return tuple(
+        b for b in issue.hub_bookings.get(request.hub_host, ())
+        if (b.repo.lower(), b.number) != mine
+        and b.start - before < request.end + after and request.start - before < b.end + after)
+
+
 def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
            form: FormTemplate, now: datetime) -> Triage:
     """Read the request and decide labels, assignees, sizing, checklist and the status text."""
@@ -178,6 +196,9 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     _, _, owned = label_changes(issue, labels, new_state, config)
     new_state = replace(new_state, bot_labels=owned)
 
+    # Other requests on the hub shape only the dispatches, not the status comment: it
+    # stays a function of this issue alone, so reconciling in any order converges at once.
+    overlaps = overlapping(issue, request, config)
     view = StatusView(
         issue=issue, request=request, tier=tier, sizing=sizing, pick=pick,
         assignees=tuple(assignees), checklist=checklist,
@@ -187,7 +208,7 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     return Triage(
         is_event_request=True, request=request, tier=tier, sizing=sizing, pick=pick,
         checklist=checklist, labels=labels, assignees=tuple(assignees), errors=all_errors,
-        state=new_state, comment=render_status(view, config),
+        state=new_state, comment=render_status(view, config), overlaps=overlaps,
     )
 
 

@@ -183,9 +183,10 @@ def is_prewarmed(state: StatusState) -> bool:
     return record is not None and record.kind == PREWARM
 
 
-def scale_down_dispatch(state: StatusState, request: EventRequest | None, config: Config
-                        ) -> WorkflowDispatch | Refusal:
-    """Zero replicas for the cluster and hub that were pre-warmed (not the hub as edited since)."""
+def scale_down_dispatch(state: StatusState, request: EventRequest | None, config: Config,
+                        keep: int = 0) -> WorkflowDispatch | Refusal:
+    """Zero replicas (or ``keep``, what another live request on the hub still needs) for the
+    cluster and hub that were pre-warmed (not the hub as edited since)."""
     cfg = config.prewarm
     if not cfg.enabled:
         return Refusal("pre-warming is not configured for this bot (`prewarm.repository`)")
@@ -203,7 +204,7 @@ def scale_down_dispatch(state: StatusState, request: EventRequest | None, config
         hub = hub or current.hub
     if not safe_value(cluster) or not safe_value(hub):
         return Refusal("the recorded cluster or hub name is not safe to pass on")
-    inputs = render_inputs(cfg.inputs, PrewarmTarget(cluster, hub), 0)
+    inputs = render_inputs(cfg.inputs, PrewarmTarget(cluster, hub), max(0, keep))
     if isinstance(inputs, Refusal):
         return inputs
     return _dispatch(SCALE_DOWN, inputs, cfg)

@@ -322,3 +322,47 @@ def test_the_community_s_own_item_is_reminded_to_the_representative_too() -> Non
     assert "— @prof-okafor @" in login_test.text  # the representative, then the engineers
     others = [r for r in sim.said("**Reminder:**") if "login test" not in r.text]
     assert others and all("@prof-okafor" not in r.text for r in others)
+
+
+# --- two requests on one hub ------------------------------------------------------------
+
+HUB = "stat101.hubs.example.org"
+
+
+def with_neighbour(sim: Sim, start: datetime, end: datetime, nodes: int) -> None:
+    from bot.model import HubBooking
+
+    other = HubBooking("jupyter-community/event-requests", 99, start, end, nodes)
+    sim.issue = replace(sim.issue, hub_bookings={HUB: (other,)})
+
+
+def replicas(sim: Sim) -> list[tuple[datetime, str, str]]:
+    return [(at, d.kind, d.inputs["replicas"]) for at, d in sim.dispatches]
+
+
+def test_a_scale_down_keeps_what_an_overlapping_request_on_the_hub_needs() -> None:
+    sim = Sim(base_config())
+    with_neighbour(sim, START + 2 * H, END + 2 * H, nodes=2)  # starts while ours runs
+    sim.follow(OPENED, END + D)
+    after = timedelta(hours=sim.config.prewarm.scale_down_after_hours)
+    assert replicas(sim) == [(START - 2 * H, "prewarm", "3"),
+                             (END + after, "scale-down", "2")]  # not 0 under the other
+
+
+def test_a_prewarm_never_takes_the_hub_below_a_live_request_s_nodes() -> None:
+    sim = Sim(base_config())
+    with_neighbour(sim, START - 3 * H, START, nodes=5)  # running when ours pre-warms
+    sim.follow(OPENED, START - H)
+    assert replicas(sim) == [(START - 2 * H, "prewarm", "5")]
+
+
+def test_requests_on_other_hubs_or_at_other_times_change_nothing() -> None:
+    from bot.model import HubBooking
+
+    sim = Sim(base_config())
+    far = HubBooking("o/r", 98, START + 3 * D, END + 3 * D, 9)
+    elsewhere = HubBooking("o/r", 97, START, END, 9)
+    sim.issue = replace(sim.issue, hub_bookings={HUB: (far,), "bio.example.org": (elsewhere,)})
+    sim.follow(OPENED, END + D)
+    after = timedelta(hours=sim.config.prewarm.scale_down_after_hours)
+    assert replicas(sim) == [(START - 2 * H, "prewarm", "3"), (END + after, "scale-down", "0")]

@@ -434,3 +434,31 @@ async def test_a_web_process_without_the_scheduler_keeps_its_dashboard_current(
             assert time.monotonic() < deadline, "a closed request stayed on the dashboard"
             await asyncio.sleep(0.05)
         assert writes(fake_github) == before  # the refresh read; it wrote nothing
+
+
+async def test_two_overlapping_requests_on_one_hub_share_its_nodes(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """The index tells each sync what else runs on the hub: the first event's scale-down
+    leaves the second's nodes, and only the last one out scales to zero."""
+    seed(fake_github)
+    first = new_request(fake_github)  # 13:00-16:00 Chicago
+    second = new_request(fake_github, event_name="STAT 102 final",
+                         start="2027-03-09 15:00", end="2027-03-09 18:00")
+    clock = Clock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    async with running_bot(fake_github, app_key, config=config(), clock=clock) as bot:
+        for number in (first, second):
+            await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+            await bot.settle()
+        for number in (first, second):  # the first learns of the second on its next sync
+            await bot.bot.sync(REF, number)
+        scheduler = Scheduler(bot.bot)
+        until = END + 2 * H + D
+        while True:
+            due = [d for d in (bot.bot.agenda.when(REF, n) for n in (first, second))
+                   if d is not None and d <= until]
+            if not due:
+                break
+            clock.now = max(min(due), clock.now)
+            await scheduler.tick()
+    sent = [(dict(d.inputs)["replicas"]) for d in fake_github.dispatches]
+    assert sent == ["3", "3", "3", "0"], fake_github.dispatches
