@@ -27,7 +27,7 @@ from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
 from .model import RepoRef, comment_from_json, issue_from_json
-from .plan import triage
+from .plan import Reopening, triage
 from .repo_config import RepoConfigs
 from .request import is_event_request
 from .scheduler import Agenda, Scheduler, note_sync
@@ -259,6 +259,19 @@ class EventBot:
                     name.lower() != self.config.labels.event_request.lower()):
                 return
         elif action not in TRIAGE_ACTIONS:
+            return
+        sender = payload.get("sender")
+        sender = sender if isinstance(sender, dict) else {}
+        login = sender.get("login")
+        if (action == "reopened" and isinstance(login, str) and login
+                and sender.get("type") != "Bot" and not login.endswith("[bot]")):
+            # A person reopened it: a request cancelled with /cancel comes back.
+            client = await self.client_for(repo.installation_id)
+            config = await self.config_for(client, repo.full_name)
+            hook = Reopening(login, config, self.settings.form, self.clock())
+            await self.sync(repo, issue["number"], issue_json=issue, hook=hook)
+            if hook.planned is not None:
+                await self.sync(repo, issue["number"])  # the index, as the request now is
             return
         await self.sync(repo, issue["number"], issue_json=issue)
 

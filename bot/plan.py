@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from . import lifecycle
+from . import lifecycle, text
 from .checklist import ChecklistItem, checklist_for
 from .config import Config
 from .forms import FormTemplate, parse_form_body
@@ -249,3 +249,33 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
         assignees_remove=assignees_remove, status_body=body, replies=due.replies,
         dispatches=due.dispatches, close_reason=due.close_reason,
     )
+
+
+class Reopening:
+    """A plan hook for a person reopening a cancelled request: the cancellation is lifted.
+
+    The issue closed by ``/cancel`` and opened again by someone means they want the
+    event back; the status comment, labels, reminders and pre-warming follow, and one
+    reply says so.
+    """
+
+    def __init__(self, by: str, config: Config, form: FormTemplate, now: datetime) -> None:
+        self.by = by
+        self.config = config
+        self.form = form
+        self.now = now
+        self.planned: Triage | None = None
+
+    def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triaged: Triage,
+                 desired: Desired) -> Desired:
+        if status is None or not status.state.cancelled_by or issue.state != "open":
+            return desired
+        state = replace(status.state, cancelled_by=None, cancelled_at=None)
+        self.planned, again = plan(issue, replace(status, state=state), self.config,
+                                   self.form, self.now)
+        if again.status_body is None:  # the state changed, so the comment must too
+            again = replace(again, status_body=self.planned.comment)
+        reply = (f"♻️ {text.mention(self.by)} reopened this request, so it is active "
+                 "again: the checklist, its reminders and pre-warming are back on. "
+                 "`/cancel` cancels it again.")
+        return replace(again, replies=(*again.replies, reply))

@@ -342,6 +342,35 @@ async def test_cancel_by_the_community_rep(fake_github: FakeGitHub, app_key: str
         assert writes(fake_github) == []
 
 
+@pytest.mark.parametrize("who, comes_back", [("champion", True),
+                                             ("event-support-bot[bot]", False)])
+async def test_a_cancelled_request_reopened_by_a_person_is_active_again(
+        fake_github: FakeGitHub, app_key: str, who: str, comes_back: bool) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        engineers = scene.assignees
+        await scene.say("/cancel", "prof-okafor")
+        assert "cancelled" in scene.labels
+        fake_github.edit_issue(REPO, scene.number, state="open")
+        payload = issues_payload(fake_github, REPO, scene.number, "reopened", sender=who)
+        for delivery in ("reopened-1", "reopened-2"):  # and once more, redelivered
+            await bot.deliver("issues", payload, delivery)
+            await bot.settle()
+        state = read_status(scene.status["body"]).state
+        if not comes_back:
+            assert state.cancelled_by == "prof-okafor" and "cancelled" in scene.labels
+            assert scene.replies == []
+            return
+        assert state.cancelled_by is None and "Cancelled" not in scene.status["body"]
+        assert "cancelled" not in scene.labels and "tier: pending" in scene.labels
+        assert scene.assignees == engineers
+        [reply] = scene.replies
+        assert reply.startswith("♻️ @champion reopened this request, so it is active again")
+        entry = bot.bot.index.get(REPO, scene.number)
+        assert entry is not None and not entry.cancelled
+
+
 async def test_cancel_refused_and_with_arguments(fake_github: FakeGitHub, app_key: str) -> None:
     seed(fake_github)
     async with running_bot(fake_github, app_key, config=CONFIG) as bot:
