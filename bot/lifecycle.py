@@ -49,6 +49,7 @@ Decisions:
 - **A tier pending again** (the form now asks for another paid tier): one comment
   asks the team leads (``pending:TIER``); the first status comment mentions them
   itself.
+- **A representative named later** (the form edited): told once (``rep:LOGIN``).
 - Reminders with nobody assigned (everyone away) go to the team leads.
 - The ``prewarm`` item is the bot's own once its dispatch succeeded: its box is
   ticked and nobody is reminded of it.
@@ -91,6 +92,7 @@ FOLLOW_UP = "follow-up"
 CLOSED = "closed"
 START = "start"  # start:ISO, the start the people were last told of
 PENDING = "pending"  # pending:TIER, the leads were asked to approve TIER
+REP = "rep"  # rep:LOGIN, the representative was told of the request
 PREWARM_REFUSED = "prewarm-refused"
 SCALE_DOWN_REFUSED = "scale-down-refused"
 MAX_DISPATCH_ATTEMPTS = 3
@@ -401,6 +403,20 @@ def _pending_notice(b: _Builder, triage: Triage, config: Config, first_comment: 
             b.replies.append(pending_text(triage, config))
 
 
+def _rep_notice(b: _Builder, triage: Triage, first_comment: bool) -> None:
+    """A representative named after the first status comment is told once (an edit of the
+    comment's cc line notifies nobody)."""
+    new = [r for r in _reps(triage) if f"{REP}:{r.lower()}" not in b.sent]
+    if not new:
+        return
+    b.mark(*(f"{REP}:{r.lower()}" for r in new))
+    if not first_comment:
+        b.replies.append(f"👋 {_people(new)}: you are named as the community representative "
+                         "for this event. The status comment above has the plan, the "
+                         "checklist and its due dates; the engineers on call will work with "
+                         "you here.")
+
+
 def _move(b: _Builder, triage: Triage, ticked: frozenset[str], config: Config,
           start: datetime, summary_at: datetime) -> None:
     """The start the people were last told of (``start:ISO``); when it changes, say so once,
@@ -431,6 +447,7 @@ def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config
     usable = (live and not triage.errors and req.start is not None and req.end is not None)
     if live:
         _pending_notice(b, triage, config, first_comment)
+        _rep_notice(b, triage, first_comment)
     _dispatches(b, issue, triage, config, usable)
     if not usable or req.start is None or req.end is None:
         return b.step()

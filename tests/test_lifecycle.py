@@ -366,3 +366,14 @@ def test_requests_on_other_hubs_or_at_other_times_change_nothing() -> None:
     sim.follow(OPENED, END + D)
     after = timedelta(hours=sim.config.prewarm.scale_down_after_hours)
     assert replicas(sim) == [(START - 2 * H, "prewarm", "3"), (END + after, "scale-down", "0")]
+
+
+def test_a_representative_named_later_is_told_once() -> None:
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    assert sim.said("you are named as the community representative") == []  # cc'd
+    sim.issue = replace(sim.issue, body=form_body(community_rep="@prof-okafor, @ta-jones"))
+    sim.run(OPENED + D)
+    sim.run(OPENED + 2 * D)
+    [notice] = sim.said("you are named as the community representative")
+    assert notice.text.startswith("👋 @ta-jones:")  # only the new one
