@@ -93,6 +93,7 @@ CLOSED = "closed"
 START = "start"  # start:ISO, the start the people were last told of
 PENDING = "pending"  # pending:TIER, the leads were asked to approve TIER
 REP = "rep"  # rep:LOGIN, the representative was told of the request
+NOTICES = "notices"  # the state tracks the pending and rep notices
 PREWARM_REFUSED = "prewarm-refused"
 SCALE_DOWN_REFUSED = "scale-down-refused"
 MAX_DISPATCH_ATTEMPTS = 3
@@ -446,8 +447,12 @@ def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config
     live = issue.state == "open" and state.cancelled_by is None
     usable = (live and not triage.errors and req.start is not None and req.end is not None)
     if live:
-        _pending_notice(b, triage, config, first_comment)
-        _rep_notice(b, triage, first_comment)
+        # A state written before the bot tracked these notices (no NOTICES key) learns the
+        # current tier and representatives quietly: they were told in its first comment.
+        quiet = first_comment or NOTICES not in b.sent
+        b.mark(NOTICES)
+        _pending_notice(b, triage, config, quiet)
+        _rep_notice(b, triage, quiet)
     _dispatches(b, issue, triage, config, usable)
     if not usable or req.start is None or req.end is None:
         return b.step()

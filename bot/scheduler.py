@@ -96,7 +96,7 @@ class Agenda:
 
 
 _KINDS = {"summary": "summary", "follow-up": "follow-up", "closed": "close",
-          "armed": "", "start": "", "pending": "", "rep": ""}  # "": not a reminder
+          "armed": "", "start": "", "pending": "", "rep": "", "notices": ""}  # "": no reminder
 
 
 def note_sync(bot: EventBot, result: SyncResult) -> None:

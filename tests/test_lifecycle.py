@@ -377,3 +377,15 @@ def test_a_representative_named_later_is_told_once() -> None:
     sim.run(OPENED + 2 * D)
     [notice] = sim.said("you are named as the community representative")
     assert notice.text.startswith("👋 @ta-jones:")  # only the new one
+
+
+def test_a_state_from_before_the_notices_learns_them_quietly() -> None:
+    """An upgrade must not tell every open request's people what they were told already."""
+    sim = Sim(no_prewarm(), issue=make_issue(form_body(tier=option("tier", "premium"))))
+    sim.run(OPENED)
+    old = tuple(k for k in sim.state().sent
+                if not k.startswith(("rep:", "pending:")) and k != lifecycle.NOTICES)
+    sim.set_state(sent=old)  # as an older version wrote it
+    sim.run(OPENED + D)
+    assert sim.replies == []
+    assert {"rep:prof-okafor", "pending:premium", lifecycle.NOTICES} <= set(sim.state().sent)
