@@ -8,8 +8,8 @@ attempts``). Another process that is already up takes it at once; if none is, th
 attempt fails, and the next process's redelivery sweep (``scheduler.failed_deliveries``:
 a delivery whose newest attempt failed) asks for it once more.
 
-Issue deliveries are not handed back: the next start's reconciliation redoes them from
-the issue as it is.
+Other issue deliveries are not handed back: the next start's reconciliation redoes them
+from the issue as it is (a reopening is, since only its delivery says who reopened it).
 """
 
 from __future__ import annotations
@@ -37,10 +37,12 @@ class DeliveryLog(Protocol):
 
 
 def commands_among(deliveries: Iterable[Delivery]) -> list[Delivery]:
-    """The deliveries only running them again can redo: new comments (commands), once each."""
+    """The deliveries only running them again can redo, once each: new comments
+    (commands), and a person reopening an issue (it lifts a cancellation)."""
     seen: dict[str, Delivery] = {}
     for delivery in deliveries:
-        if delivery.event == "issue_comment" and delivery.action == "created":
+        if ((delivery.event == "issue_comment" and delivery.action == "created")
+                or (delivery.event == "issues" and delivery.action == "reopened")):
             seen.setdefault(delivery.id, delivery)
     return list(seen.values())
 

@@ -75,6 +75,7 @@ from .prewarm import (
     SCALE_DOWN,
     Refusal,
     iso,
+    last_ok,
     last_ok_prewarm,
     parse_time,
     prewarm_dispatch,
@@ -381,8 +382,13 @@ def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Confi
     if not usable or req.start is None or req.end is None or b.now >= req.end:
         return
     window = req.start - timedelta(hours=cfg.lead_time_hours)
-    if any(r.ok and (parse_time(r.at) or window) >= window for r in state.dispatches):
-        return  # done in this window already (a /prewarm or /prewarm 0 included)
+    last = last_ok(state)
+    if (last is not None and (parse_time(last.at) or window) >= window
+            and (last.kind == PREWARM or last.comment is not None)):
+        # Done in this window already: nodes readied, or a person's /prewarm 0. After a
+        # scale-down the bot made itself (the request was closed or cancelled, then
+        # reopened) the request wants its nodes again.
+        return
     episode = _episode(state, PREWARM, window, -1)
     own = triage.sizing.prewarm_nodes if triage.sizing is not None else None
     held = _held_by_others(triage, config, max(window, b.now))

@@ -143,7 +143,10 @@ def overlapping(issue: IssueSnapshot, request: EventRequest, config: Config
     return tuple(
         b for b in issue.hub_bookings.get(request.hub_host, ())
         if (b.repo.lower(), b.number) != mine
-        and b.start - before < request.end + after and request.start - before < b.end + after)
+        # Any that still holds nodes after this one's lead time opens: a dispatch may run
+        # later than planned (a retry, the bot down), so no upper bound here; the lifecycle
+        # checks each booking against the moment it dispatches.
+        and request.start - before < b.end + after)
 
 
 def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
@@ -177,7 +180,10 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
         wanted = config.engineers_for(request.event_type, tier.effective)
         pick = on_call_for(request.start, request.end, wanted, config.oncall)
         start_key = iso(request.start)
-        resized = state.rotation_size is not None and state.rotation_size != wanted
+        # A state from before rotation_size was kept was rotated for the event type's number.
+        size = (state.rotation_size if state.rotation_size is not None
+                else config.engineers_for(request.event_type))
+        resized = state.rotation_start is not None and size != wanted
         if not cancelled and (state.rotation_start != start_key or resized):
             have = {a.lower() for a in assignees}
             previous = {e.lower() for e in state.rotation} - {e.lower() for e in pick.engineers}

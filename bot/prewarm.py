@@ -170,11 +170,16 @@ def done_items(state: StatusState, request: EventRequest | None, config: Config
     if not config.prewarm.enabled or request is None or request.start is None:
         return frozenset()
     window = request.start - timedelta(hours=config.prewarm.lead_time_hours)
+    done = False
     for record in state.dispatches:
         at = parse_time(record.at)
-        if record.ok and record.kind == PREWARM and at is not None and at >= window:
-            return frozenset({PREWARM})
-    return frozenset()
+        if not record.ok or at is None:
+            continue
+        if record.kind == PREWARM and at >= window:
+            done = True
+        elif record.kind == SCALE_DOWN and at < request.start:
+            done = False  # given back before the event (closed, cancelled, moved): undone
+    return frozenset({PREWARM}) if done else frozenset()
 
 
 def is_prewarmed(state: StatusState) -> bool:

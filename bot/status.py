@@ -121,6 +121,17 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _well_formed(rec: DispatchRecord) -> bool:
+    """A dispatch record a hand-edited block cannot turn into a crash on every sync."""
+    return (isinstance(rec.kind, str) and isinstance(rec.at, str)
+            and isinstance(rec.ok, bool) and isinstance(rec.error, str)
+            and isinstance(rec.inputs, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in rec.inputs.items())
+            and (rec.comment is None or (isinstance(rec.comment, int)
+                                         and not isinstance(rec.comment, bool)))
+            and (rec.for_start is None or isinstance(rec.for_start, str)))
+
+
 def decode_state(blob: str) -> StatusState:
     """A state block's text -> state; a damaged block gives an empty state, never an error."""
     try:
@@ -130,9 +141,10 @@ def decode_state(blob: str) -> StatusState:
     if not isinstance(data, dict):
         return StatusState()
     dispatches = []
-    for d in data.get("dispatches") or []:
+    raw = data.get("dispatches")
+    for d in raw if isinstance(raw, list) else []:
         rec = _obj(DispatchRecord, d)
-        if rec is not None and isinstance(rec.inputs, dict):
+        if rec is not None and _well_formed(rec):
             dispatches.append(rec)
     known = set(StatusState.__dataclass_fields__) | {"v"}
     return StatusState(

@@ -31,3 +31,8 @@ def test_the_newest_attempt_of_each_wanted_guid() -> None:
               entry("7", "b", "2026-11-23T10:00:07Z"), entry(True, "b", "2026-11-23T10:00:08Z"),
               "junk", entry(4, None, "2026-11-23T10:00:04Z"), entry(5, "c", "not a time")]
     assert log_ids(recent, ["a", "b", "c", "missing"]) == {"a": 3, "b": 2, "c": 5}
+
+
+def test_a_reopening_is_handed_back_too() -> None:
+    cut_off = [delivery("r", "issues", "reopened"), delivery("e", "issues", "edited")]
+    assert [d.id for d in commands_among(cut_off)] == ["r"]

@@ -389,3 +389,57 @@ def test_a_state_from_before_the_notices_learns_them_quietly() -> None:
     sim.run(OPENED + D)
     assert sim.replies == []
     assert {"rep:prof-okafor", "pending:premium", lifecycle.NOTICES} <= set(sim.state().sent)
+
+
+# --- fixes from review ------------------------------------------------------------------
+
+def test_a_request_closed_in_its_lead_time_and_reopened_is_prewarmed_again() -> None:
+    sim = Sim(base_config())
+    sim.follow(OPENED, START - 2 * H)
+    sim.issue = replace(sim.issue, state="closed")
+    sim.run(START - 90 * timedelta(minutes=1))
+    sim.issue = replace(sim.issue, state="open")
+    sim.run(START - 85 * timedelta(minutes=1))
+    assert [d.kind for _, d in sim.dispatches] == ["prewarm", "scale-down", "prewarm"]
+    assert sim.last is not None
+    sim.run(START - 80 * timedelta(minutes=1))
+    assert [d.kind for _, d in sim.dispatches][-1] == "prewarm"  # once, not again
+
+
+def test_a_prewarm_given_back_before_the_event_is_not_ticked() -> None:
+    from bot.model import RepoRef  # noqa: F401  (keeps imports local to the test)
+    from bot.prewarm import done_items
+    from bot.status import DispatchRecord, StatusState
+
+    sim = Sim(base_config())
+    sim.run(OPENED)
+    assert sim.last is not None and sim.last.request is not None
+    up = DispatchRecord("prewarm", "2027-03-09T17:00:00Z", {}, True)
+    down = DispatchRecord("scale-down", "2027-03-09T17:30:00Z", {}, True)
+    after = DispatchRecord("scale-down", "2027-03-09T22:30:00Z", {}, True)
+    req, config = sim.last.request, sim.config
+    assert done_items(StatusState(dispatches=(up,)), req, config) == {"prewarm"}
+    assert done_items(StatusState(dispatches=(up, down)), req, config) == frozenset()
+    assert done_items(StatusState(dispatches=(up, after)), req, config) == {"prewarm"}
+
+
+def test_a_late_scale_down_keeps_a_request_whose_lead_time_opened_meanwhile() -> None:
+    sim = Sim(base_config())
+    later = END + timedelta(minutes=40) + 2 * H  # its lead time opens 40 min after our end
+    with_neighbour(sim, later, later + 3 * H, nodes=7)
+    sim.follow(OPENED, START - H)
+    sim.run(END + timedelta(minutes=45))  # our scale-down runs late (a retry, a restart)
+    assert replicas(sim)[-1] == (END + timedelta(minutes=45), "scale-down", "7")
+
+
+def test_an_older_state_gets_the_tier_s_engineers_when_approved() -> None:
+    from bot.status import Approval
+
+    sim = Sim(no_prewarm(), issue=make_issue(form_body(
+        event_type=option("event_type", "workshop"), tier=option("tier", "premium"))))
+    sim.run(OPENED)
+    assert len(sim.issue.assignees) == 1
+    sim.set_state(rotation_size=None,  # as written before rotation_size was kept
+                  approval=Approval("premium", "lead-lee", "2026-11-24T10:00:00Z", "premium"))
+    sim.run(OPENED + D)
+    assert len(sim.issue.assignees) == 2

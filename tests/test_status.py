@@ -86,3 +86,24 @@ def test_only_the_bots_own_marked_comment_counts() -> None:
     status, dups = find_status([*comments, real, _comment(9, BOT, real.body)], BOT)
     assert status is not None and status.id == 7 and status.state.approval is None
     assert dups == (9,)
+
+
+def test_a_hand_edited_dispatch_record_is_dropped_not_a_crash() -> None:
+    import base64
+    import json
+
+    from bot.status import decode_state
+
+    records = [{"kind": "prewarm", "at": 5, "inputs": {}, "ok": True},
+               {"kind": "prewarm", "at": None, "inputs": {}, "ok": True},
+               {"kind": "prewarm", "at": "2027-03-09T17:00:00Z", "inputs": {"a": 1}, "ok": True},
+               {"kind": "prewarm", "at": "2027-03-09T17:00:00Z", "inputs": {}, "ok": "yes"},
+               {"kind": "prewarm", "at": "2027-03-09T17:00:00Z", "inputs": {}, "ok": True,
+                "comment": "x"},
+               {"kind": "prewarm", "at": "2027-03-09T17:00:00Z", "inputs": {"hub": "a"},
+                "ok": True, "comment": 12, "for_start": "2027-03-09T19:00:00Z"}]
+    blob = base64.urlsafe_b64encode(json.dumps({"dispatches": records, "v": 1}).encode())
+    state = decode_state(blob.decode())
+    assert [(r.comment, r.for_start) for r in state.dispatches] == [
+        (12, "2027-03-09T19:00:00Z")]
+    assert decode_state(base64.urlsafe_b64encode(b'{"dispatches": 3}').decode()).dispatches == ()
