@@ -294,10 +294,17 @@ class EventBot:
             return 0
         client = await self.github.installation(installation_id)
         count = 0
+        listed = []
         for repo in await _repositories(client, installation_id):
+            listed.append((repo, time.monotonic(), await client.open_issues(repo.full_name,
+                                                                            None)))
+        # Book every listed request on its hub before any is synced, so a dispatch made in
+        # this pass (a scale-down that fell due while the bot was down) sees them all.
+        for repo, _, issues in listed:
+            await self._book(client, repo, issues)
+        for repo, listed_at, issues in listed:
             full = repo.full_name
-            listed_at = time.monotonic()
-            for issue in await client.open_issues(full, None):
+            for issue in issues:
                 if not isinstance(issue, dict) or "pull_request" in issue:
                     continue
                 try:
@@ -312,6 +319,27 @@ class EventBot:
                     self.metrics.reconcile.labels(
                         result="changed" if result.writes else "unchanged").inc()
         return count
+
+    async def _book(self, client: GitHubClient, repo: RepoRef, issues: list[Any]) -> None:
+        """Index the listed requests this process has not seen yet, as their bodies read
+        (their status comments come with their syncs), so hub bookings are complete."""
+        config = await self.config_for(client, repo.full_name)
+        if not config.prewarm.enabled:
+            return  # bookings only shape pre-warming
+        for data in issues:
+            if not isinstance(data, dict) or "pull_request" in data:
+                continue
+            try:
+                issue = issue_from_json(data, repo)
+            except ValueError:
+                continue
+            if (self.index.get(repo.full_name, issue.number) is not None
+                    or not is_event_request(issue, self.settings.form, config)):
+                continue
+            entry = entry_from(issue, triage(issue, None, config, self.settings.form,
+                                             self.clock()), frozenset())
+            if entry is not None:
+                self.index.put(entry)
 
     async def refresh_index(self) -> int:
         """Read every open request of every installation into the index, writing nothing.

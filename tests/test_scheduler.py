@@ -462,3 +462,27 @@ async def test_two_overlapping_requests_on_one_hub_share_its_nodes(
             await scheduler.tick()
     sent = [(dict(d.inputs)["replicas"]) for d in fake_github.dispatches]
     assert sent == ["3", "3", "3", "0"], fake_github.dispatches
+
+
+async def test_a_fresh_process_books_every_listed_request_before_dispatching(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """Restarted while two events share a hub: the first one synced in the start-up pass
+    (newest first) must not scale the hub to zero under the other, not yet synced."""
+    seed(fake_github)
+    later = new_request(fake_github, event_name="STAT 102 final",  # listed second
+                        start="2027-03-09 15:00", end="2027-03-09 18:00")
+    first = new_request(fake_github)  # 13:00-16:00 Chicago, listed first
+    clock = Clock(START - 3 * H)
+    async with running_bot(fake_github, app_key, config=config(), clock=clock) as bot:
+        for number in (later, first):
+            await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+            await bot.settle()
+        scheduler = Scheduler(bot.bot)
+        for now in (START - 2 * H, START):  # each request pre-warms at its lead time
+            clock.now = now
+            await scheduler.tick()
+    assert [dict(d.inputs)["replicas"] for d in fake_github.dispatches] == ["3", "3"]
+    clock.now = END + H  # down meanwhile: the first's scale-down fell due; the other runs on
+    async with running_bot(fake_github, app_key, config=config(), clock=clock):
+        pass  # its start-up reconciliation dispatches what is due
+    assert [dict(d.inputs)["replicas"] for d in fake_github.dispatches] == ["3", "3", "3"]
