@@ -49,6 +49,22 @@ def load_all(path: str) -> tuple[Config, FormTemplate]:
     return config, form
 
 
+def say_problems(error: ConfigError) -> int:
+    """Each config problem as an ``error:`` line on stderr; the exit status for them."""
+    for line in error.problems:
+        print(f"error: {line}", file=sys.stderr)
+    return 1
+
+
+def load_or_say(arg: str | None) -> tuple[Config, FormTemplate] | None:
+    """The config and its form, or None once every problem has been said."""
+    try:
+        return load_all(config_path(arg))
+    except ConfigError as e:
+        say_problems(e)
+        return None
+
+
 def parse_now(text: str | None) -> datetime:
     if not text:
         return datetime.now(timezone.utc)
@@ -220,12 +236,10 @@ def triage_text(preview: PlanPreview) -> str:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    try:
-        config, form = load_all(config_path(args.config))
-    except ConfigError as e:
-        for line in e.problems:
-            print(f"error: {line}", file=sys.stderr)
+    loaded = load_or_say(args.config)
+    if loaded is None:
         return 1
+    config, form = loaded
     try:
         now = parse_now(args.now)
     except ValueError:
@@ -315,13 +329,10 @@ def check_app_grants(config: Config) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
-    try:
-        config, form = load_all(config_path(args.config))
-    except ConfigError as e:
-        for line in e.problems:
-            print(f"error: {line}", file=sys.stderr)
+    loaded = load_or_say(args.config)
+    if loaded is None:
         return 1
-    return report.run(args, os.environ, config, form)
+    return report.run(args, os.environ, *loaded)
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -330,9 +341,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     try:
         config = load_config(config_path(args.config))
     except ConfigError as e:
-        for line in e.problems:
-            print(f"error: {line}", file=sys.stderr)
-        return 1
+        return say_problems(e)
     sys.stdout.write(render_policy(config))
     return 0
 

@@ -6,8 +6,8 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 
-from .apply import IssueClient, PlanHook, SyncResult, sync_request
+from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
 from .commanding import on_issue_comment
 from .config import Config
 from .dashboard import add_views
@@ -26,13 +26,12 @@ from .index import RequestIndex, entry_from
 from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
-from .model import RepoRef, comment_from_json, issue_from_json
+from .model import IssueSnapshot, RepoRef, issue_from_json
 from .plan import Reopening, triage
 from .repo_config import RepoConfigs
 from .request import is_event_request
 from .scheduler import Agenda, Scheduler, note_sync
 from .server import Delivery, DeliveryQueue, webhook_route
-from .status import find_status
 
 log = logging.getLogger("bot.app")
 
@@ -269,9 +268,10 @@ class EventBot:
             client = await self.client_for(repo.installation_id)
             config = await self.config_for(client, repo.full_name)
             hook = Reopening(login, config, self.settings.form, self.clock())
-            await self.sync(repo, issue["number"], issue_json=issue, hook=hook)
+            result = await self.sync(repo, issue["number"], issue_json=issue, hook=hook)
             if hook.planned is not None:
-                await self.sync(repo, issue["number"])  # the index, as the request now is
+                # The sync reported the request as it was; index it as it now is.
+                self.remember(replace(result, triage=hook.planned))
             return
         await self.sync(repo, issue["number"], issue_json=issue)
 
@@ -326,20 +326,26 @@ class EventBot:
         config = await self.config_for(client, repo.full_name)
         if not config.prewarm.enabled:
             return  # bookings only shape pre-warming
-        for data in issues:
+        for issue in self._event_requests(issues, repo, config):
+            if self.index.get(repo.full_name, issue.number) is not None:
+                continue
+            entry = entry_from(issue, triage(issue, None, config, self.settings.form,
+                                             self.clock()), frozenset())
+            if entry is not None:
+                self.index.put(entry)
+
+    def _event_requests(self, listed: list[Any], repo: RepoRef, config: Config
+                        ) -> Iterator[IssueSnapshot]:
+        """The event requests among an issue listing (pull requests and junk skipped)."""
+        for data in listed:
             if not isinstance(data, dict) or "pull_request" in data:
                 continue
             try:
                 issue = issue_from_json(data, repo)
             except ValueError:
                 continue
-            if (self.index.get(repo.full_name, issue.number) is not None
-                    or not is_event_request(issue, self.settings.form, config)):
-                continue
-            entry = entry_from(issue, triage(issue, None, config, self.settings.form,
-                                             self.clock()), frozenset())
-            if entry is not None:
-                self.index.put(entry)
+            if is_event_request(issue, self.settings.form, config):
+                yield issue
 
     async def refresh_index(self) -> int:
         """Read every open request of every installation into the index, writing nothing.
@@ -369,26 +375,14 @@ class EventBot:
         return len(seen)
 
     async def _refresh_installation(self, installation_id: int) -> set[tuple[str, int]]:
-        client = await self.github.installation(installation_id) if self.github else None
+        assert self.github is not None  # refresh_index checked
+        client = await self.github.installation(installation_id)
         seen: set[tuple[str, int]] = set()
-        if client is None:
-            return seen
         for repo in await _repositories(client, installation_id):
-            full = repo.full_name
-            config = await self.config_for(client, full)
-            for data in await client.open_issues(full, None):
-                if not isinstance(data, dict) or "pull_request" in data:
-                    continue
-                try:
-                    issue = issue_from_json(data, repo)
-                except ValueError:
-                    continue
-                if not is_event_request(issue, self.settings.form, config):
-                    continue
-                comments = [c for c in map(comment_from_json,
-                                           await client.issue_comments(full, issue.number))
-                            if c is not None]
-                status, _ = find_status(comments, await self.bot_login())
+            config = await self.config_for(client, repo.full_name)
+            listed = await client.open_issues(repo.full_name, None)
+            for issue in self._event_requests(listed, repo, config):
+                status, _ = await read_status(client, issue, await self.bot_login())
                 triaged = triage(issue, status, config, self.settings.form, self.clock())
                 ticked = status.ticked if status is not None else frozenset()
                 entry = entry_from(issue, triaged, ticked)

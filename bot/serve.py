@@ -18,16 +18,15 @@ import aiohttp
 from aiohttp import web
 
 from .app import EventBot, Settings, create_app
-from .config import Config, ConfigError
+from .config import Config
 from .forms import FormTemplate
-from .github import AppCredentials, GitHubApp, credentials_from_env
+from .github import DEFAULT_API_URL, AppCredentials, GitHubApp, credentials_from_env
 from .github_errors import GitHubError, redact
 from .logs import setup_logging
 from .metrics import Metrics
 from .scheduler import Scheduler
 
 log = logging.getLogger("bot.serve")
-DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_PORT = 8080
 EXIT_RUNTIME = 1  # the command could not do its work (GitHub unreachable, port taken)
 EXIT_SETTINGS = 2  # a setting is missing or unusable (CONTRACT.md: missing credentials)
@@ -35,14 +34,9 @@ _APP_ID = re.compile(r"[0-9]+")
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, FormTemplate] | None:
-    from .__main__ import config_path, load_all
+    from .__main__ import load_or_say
 
-    try:
-        return load_all(config_path(getattr(args, "config", None)))
-    except ConfigError as e:
-        for line in e.problems:
-            print(f"error: {line}", file=sys.stderr)
-        return None
+    return load_or_say(getattr(args, "config", None))
 
 
 def api_url(env: Mapping[str, str]) -> str:
