@@ -499,10 +499,6 @@ class GitHubApp:
             self._installations[installation_id] = client
         return client
 
-    def forget_installation(self, installation_id: int) -> None:
-        """Drop an uninstalled installation's client, with its token and caches."""
-        self._installations.pop(installation_id, None)
-
     async def fetch_installation_token(self, installation_id: int) -> tuple[str, float]:
         """A new installation token and its lifetime in seconds (retried like any call)."""
         url = self._channel.resolve(f"/app/installations/{_number(installation_id, 'id')}"

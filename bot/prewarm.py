@@ -182,12 +182,6 @@ def done_items(state: StatusState, request: EventRequest | None, config: Config
     return frozenset({PREWARM}) if done else frozenset()
 
 
-def is_prewarmed(state: StatusState) -> bool:
-    """The last successful dispatch readied nodes (and nothing has scaled them down since)."""
-    record = last_ok(state)
-    return record is not None and record.kind == PREWARM
-
-
 def scale_down_dispatch(state: StatusState, request: EventRequest | None, config: Config,
                         keep: int = 0) -> WorkflowDispatch | Refusal:
     """Zero replicas (or ``keep``, what another live request on the hub still needs) for the

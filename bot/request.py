@@ -70,10 +70,6 @@ class EventRequest:
     def usable(self) -> bool:
         return not self.errors
 
-    @property
-    def has_window(self) -> bool:
-        return self.start is not None and self.end is not None
-
 
 def is_event_request(issue: IssueSnapshot, form: FormTemplate, config: Config) -> bool:
     """The label, or the headings of every required field in the body."""
