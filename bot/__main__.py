@@ -304,9 +304,35 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(line)
     if problems:
         return 1
+    if args.repo_file is not None:
+        return check_repo_file(args.repo_file, config)
     print(f"{path}: ok ({len(config.tiers)} tiers, {len(config.oncall.engineers)} engineers, "
           f"{len(config.checklist)} checklist items)")
     return check_app_grants(config)
+
+
+def check_repo_file(path: str, config: Config) -> int:
+    """A repository's ``.github/event-bot.yml`` over the deployment's config: each key it may
+    not set and each reason it would be refused, one line each."""
+    from .repo_config import read_override
+
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"{path}: cannot be read ({e})")
+        return 1
+    try:
+        override = read_override(source, config)
+    except ConfigError as e:
+        for line in e.problems:
+            print(f"{path}: refused: {line}")
+        return 1
+    for line in override.ignored:
+        print(f"{path}: {line}")
+    if override.ignored:
+        return 1
+    print(f"{path}: ok (a repository's override over the deployment's config)")
+    return 0
 
 
 def check_app_grants(config: Config) -> int:
@@ -403,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="validate config.yaml and the form")
     p.add_argument("path", nargs="?", default=None)
+    p.add_argument("--repo-file", default=None, metavar="PATH",
+                   help="also check a repository's .github/event-bot.yml over that config")
     p.set_defaults(func=cmd_check_config)
     return parser
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -688,6 +689,23 @@ def _parse_section(raw: Any, name: str, cls: type[Any], p: _Problems) -> Any:
     return cls(**kwargs)
 
 
+def _https_url(value: Any, where: str, problems: _Problems) -> str:
+    """An ``https://`` URL or nothing: the status comment and ``/help`` link to it."""
+    url = _str(value, where, problems, "").strip()
+    if not url:
+        return ""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # a malformed [IPv6] part
+        host = None
+    if not (url.isprintable() and " " not in url and host
+            and parts.scheme.lower() == "https"):
+        problems.add(where, f"{url[:100]!r} is not an https:// URL")
+        return ""
+    return url
+
+
 KNOWN_KEYS = {
     "notice_days", "default_timezone", "team_leads", "team_lead_team", "oncall", "event_types",
     "tiers", "default_tier", "checklist", "labels", "sizing", "timezone_abbreviations",
@@ -736,7 +754,7 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
         timezone_abbreviations=abbreviations,
         max_attendees=_int(raw.get("max_attendees"), "max_attendees", p, 5000, minimum=1),
         form_path=form_path,
-        policy_url=_str(raw.get("policy_url"), "policy_url", p, ""),
+        policy_url=_https_url(raw.get("policy_url"), "policy_url", p),
         debrief_questions=tuple(str(q) for q in _list(questions, "debrief_questions", p))
         if questions is not None else DEFAULT_DEBRIEF,
         prewarm=_parse_prewarm(raw.get("prewarm"), p),

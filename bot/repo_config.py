@@ -6,9 +6,14 @@ API (ETag-cached, so an unchanged file costs nothing against the rate limit),
 merged over the deployment's config (mappings key by key, lists and values
 replaced whole) and validated like ``config.yaml`` itself.
 
-Some keys stay the deployment's: the tiers and their prices (what is
-billed), the issue form (a path on the server), pre-warming (which
-repository's workflow the App dispatches) and the server's own settings.
+Some keys stay the deployment's. Who approves tiers (``team_leads``,
+``team_lead_team``), the tiers and their prices (what is billed), the default
+tier and pre-warming (which repository's workflow the App dispatches): a
+writer of the repository must not grant themselves any of these, so such keys
+are ignored, logged and named once in a note. The issue form (a path on the
+server) and the server's own settings refuse the file. So does a file over
+64 KiB or one with YAML anchors or aliases (found by scanning its tokens
+before anything is built from them, so an alias bomb costs nothing).
 
 A file that cannot be used changes nothing: the bot goes on with the
 deployment's config and says so once, in a comment on the request it was
@@ -46,10 +51,13 @@ MAX_PROBLEMS_SHOWN = 10
 
 # Keys a repository may set; the rest belong to whoever runs the deployment.
 REPO_KEYS = frozenset({
-    "notice_days", "default_timezone", "team_leads", "team_lead_team", "oncall",
-    "event_types", "default_tier", "checklist", "labels", "sizing",
-    "timezone_abbreviations", "max_attendees", "policy_url", "debrief_questions",
+    "notice_days", "default_timezone", "oncall", "event_types", "checklist", "labels",
+    "sizing", "timezone_abbreviations", "max_attendees", "policy_url", "debrief_questions",
 })
+# Keys that decide approvals, billing or the infrastructure: ignored (and named) when a
+# repository sets them, rather than refusing the rest of its file.
+DEPLOYMENT_ONLY_KEYS = ("team_leads", "team_lead_team", "tiers", "default_tier", "prewarm")
+MAX_OVERRIDE_BYTES = 64 * 1024
 _STATE_BLOCK_RE = re.compile(r"<!-- event-support-bot:state [A-Za-z0-9_=-]* -->")
 
 
@@ -66,10 +74,24 @@ class RepoConfig:
     source: str  # "deployment" or OVERRIDE_PATH
     problem: tuple[str, ...] = ()  # why the override was refused (empty when it was not)
     digest: str | None = None  # sha256 of the override's text, when there is one
+    ignored: tuple[str, ...] = ()  # deployment-only keys the override set, ignored
 
     @property
     def broken(self) -> bool:
         return bool(self.problem)
+
+    @property
+    def noteworthy(self) -> tuple[str, ...]:
+        """What the repository is told once: why its file was refused, or what was ignored."""
+        return self.problem or self.ignored
+
+
+@dataclass(frozen=True)
+class Override:
+    """A usable override: the config it makes and the deployment-only keys it ignored."""
+
+    config: Config
+    ignored: tuple[str, ...] = ()
 
 
 # --- the deployment's config as YAML-shaped data -----------------------------
@@ -149,28 +171,63 @@ def merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def parse_override(source: str, base: Config) -> Config:
-    """The repository's config; ``ConfigError`` (lines prefixed with the path) when unusable."""
+def _yaml_problem(e: yaml.YAMLError) -> ConfigError:
+    mark = getattr(e, "problem_mark", None)
+    where = f"{OVERRIDE_PATH}:{mark.line + 1}" if mark else OVERRIDE_PATH
+    return ConfigError([f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})"])
+
+
+def _unsafe_yaml(source: str) -> str | None:
+    """Why the text must not be loaded at all (too big, anchors or aliases), or None.
+
+    Tokens only: scanning is linear in the text, whereas building what an alias bomb
+    describes is not.
+    """
+    size = len(source.encode("utf-8"))
+    if size > MAX_OVERRIDE_BYTES:
+        return (f"{OVERRIDE_PATH}: is {size} bytes; at most {MAX_OVERRIDE_BYTES} "
+                "(64 KiB) are read")
+    for token in yaml.scan(source, Loader=yaml.SafeLoader):
+        if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+            kind = "an anchor" if isinstance(token, yaml.AnchorToken) else "an alias"
+            return (f"{OVERRIDE_PATH}:{token.start_mark.line + 1}: uses {kind} "
+                    "(`&`/`*`); YAML anchors and aliases are not accepted here")
+    return None
+
+
+def read_override(source: str, base: Config) -> Override:
+    """The repository's config and what it ignored; ``ConfigError`` (lines prefixed with the
+    path) when the file is refused."""
     try:
+        unsafe = _unsafe_yaml(source)
+        if unsafe is not None:
+            raise ConfigError([unsafe])
         raw = yaml.safe_load(source)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{OVERRIDE_PATH}:{mark.line + 1}" if mark else OVERRIDE_PATH
-        raise ConfigError([f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})"]
-                          ) from None
+        raise _yaml_problem(e) from None
     if raw is None:
-        return base  # an empty file overrides nothing
+        return Override(base)  # an empty file overrides nothing
     if not isinstance(raw, Mapping):
         raise ConfigError([f"{OVERRIDE_PATH}: must be a mapping of config keys, not "
                            f"{type(raw).__name__}"])
+    ignored = tuple(f"{OVERRIDE_PATH}: {key}: only the deployment's config.yaml sets this; "
+                    "ignored here" for key in raw if str(key) in DEPLOYMENT_ONLY_KEYS)
     refused = [f"{OVERRIDE_PATH}: {key}: cannot be set per repository (only in the "
-               "deployment's config.yaml)" for key in raw if str(key) not in REPO_KEYS]
+               "deployment's config.yaml)" for key in raw
+               if str(key) not in REPO_KEYS and str(key) not in DEPLOYMENT_ONLY_KEYS]
     if refused:
-        raise ConfigError(refused)
+        raise ConfigError([*refused, *ignored])
+    kept = {k: v for k, v in raw.items() if str(k) in REPO_KEYS}
     try:
-        return parse_config(merged(config_to_raw(base), raw))
+        return Override(parse_config(merged(config_to_raw(base), kept)), ignored)
     except ConfigError as e:
-        raise ConfigError([f"{OVERRIDE_PATH}: {line}" for line in e.problems]) from None
+        raise ConfigError([*(f"{OVERRIDE_PATH}: {line}" for line in e.problems), *ignored]
+                          ) from None
+
+
+def parse_override(source: str, base: Config) -> Config:
+    """The repository's config; ``ConfigError`` (lines prefixed with the path) when unusable."""
+    return read_override(source, base).config
 
 
 def digest_of(source: str) -> str:
@@ -180,14 +237,18 @@ def digest_of(source: str) -> str:
 # --- the one-time note on a broken file ------------------------------------
 
 
-def note_text(problem: tuple[str, ...]) -> str:
+def note_text(problem: tuple[str, ...], *, refused: bool = True) -> str:
     shown = [f"- {text.code(line, 300)}" for line in problem[:MAX_PROBLEMS_SHOWN]]
     more = len(problem) - MAX_PROBLEMS_SHOWN
     if more > 0:
         shown.append(f"- … and {more} more")
+    lead = (f"⚠️ This repository's `{OVERRIDE_PATH}` cannot be used, so this request (and "
+            "every other one here) follows the deployment's config until it is fixed:"
+            if refused else
+            f"⚠️ This repository's `{OVERRIDE_PATH}` sets keys only the deployment's config "
+            "may set; they are ignored, and the rest of the file applies:")
     return "\n".join([
-        f"⚠️ This repository's `{OVERRIDE_PATH}` cannot be used, so this request (and every "
-        "other one here) follows the deployment's config until it is fixed:",
+        lead,
         "",
         *shown,
         "",
@@ -254,8 +315,9 @@ class RepoConfigs:
         found = self._parsed.get(digest)
         if found is None:
             try:
-                found = RepoConfig(parse_override(source, self.base), OVERRIDE_PATH,
-                                   digest=digest)
+                override = read_override(source, self.base)
+                found = RepoConfig(override.config, OVERRIDE_PATH, digest=digest,
+                                   ignored=override.ignored)
             except ConfigError as e:
                 found = RepoConfig(self.base, OVERRIDE_PATH, tuple(e.problems), digest)
             self._parsed[digest] = found
@@ -288,17 +350,21 @@ class RepoConfigs:
             if loaded.broken:
                 log.warning("%s: %s is broken; using the deployment's config: %s", repo,
                             OVERRIDE_PATH, "; ".join(loaded.problem))
+            elif loaded.ignored:
+                log.warning("%s: %s sets deployment-only keys, ignored: %s", repo,
+                            OVERRIDE_PATH, "; ".join(loaded.ignored))
             if self._loaded is not None:
                 self._loaded[key] = loaded
             return loaded
 
     def hook(self, repo: str, loaded: RepoConfig, inner: PlanHook | None) -> PlanHook | None:
-        """``inner``, plus the one-time note when ``loaded`` is a broken override."""
+        """``inner``, plus the one-time note when ``loaded`` is a broken override (or one
+        whose deployment-only keys were ignored)."""
         digest = loaded.digest
-        if not loaded.broken or digest is None:
+        if not loaded.noteworthy or digest is None:
             return inner
         key = (repo.lower(), digest)
-        message = note_text(loaded.problem)
+        message = note_text(loaded.noteworthy, refused=loaded.broken)
 
         def add_note(issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
                      desired: Desired) -> Desired:

@@ -222,6 +222,31 @@ def test_check_config(tmp_path: Path) -> None:
     assert out.returncode == 1 and "YAML" in out.stdout
 
 
+@pytest.mark.parametrize("text, said", [
+    ("notice_days: 30\n", ["ok"]),
+    ("team_leads: [me]\ntiers: {gold: {price_usd: 0}}\nnotice_days: 30\n",
+     ["team_leads: only the deployment's config.yaml sets this; ignored",
+      "tiers: only the deployment's config.yaml sets this; ignored"]),
+    ("policy_url: 'javascript:alert(1)'\n",
+     ["refused: .github/event-bot.yml: policy_url: 'javascript:alert(1)' is not an https:// "
+      "URL"]),
+    ("a: &a [1, 2]\nb: *a\n", ["refused: .github/event-bot.yml:1: uses an anchor"]),
+    pytest.param("notice_days: 3\n" + "#" * 70 * 1024 + "\n",
+                 ["refused: .github/event-bot.yml: is 71696 bytes; at most 65536 (64 KiB) "
+                  "are read"], id="70-KiB"),
+])
+def test_check_config_checks_a_repository_file(tmp_path: Path, text: str,
+                                               said: list[str]) -> None:
+    repo_file = tmp_path / "event-bot.yml"
+    repo_file.write_text(text)
+    out = run("check-config", "config.yaml", "--repo-file", str(repo_file))
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == len(said)
+    for line, expected in zip(lines, said, strict=True):
+        assert line.startswith(f"{repo_file}: ") and expected in line
+    assert out.returncode == (0 if said == ["ok"] else 1)
+
+
 def test_serve_refuses_to_start_without_credentials() -> None:
     out = run("serve", "--port", "0")
     assert out.returncode == 2

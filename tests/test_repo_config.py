@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from bot.status import MARKER, StatusState, read_status, state_block
 
 from .botapp import RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
-from .payloads import issues_payload
+from .payloads import issue_comment_payload, issues_payload
 from .requests_seed import BOT_LOGIN, add_request
 
 INSTALLATION = 7201
@@ -72,12 +73,12 @@ def test_mappings_merge_and_lists_replace(base: dict[str, Any], override: dict[s
 
 def test_an_override_changes_only_what_it_names() -> None:
     base = fast_config()
-    config = parse_override("oncall:\n  engineers: [zed, yan]\nteam_leads: [repo-lead]\n"
+    config = parse_override("oncall:\n  engineers: [zed, yan]\nnotice_days: 30\n"
                             "checklist:\n  - {id: only-one, text: The one thing, due: -2d}\n",
                             base)
     assert [e.login for e in config.oncall.engineers] == ["zed", "yan"]
     assert config.oncall.start == base.oncall.start and config.oncall.timezone == "UTC"
-    assert config.team_leads == ("repo-lead",)
+    assert config.notice_days == 30 and config.team_leads == base.team_leads
     assert [i.id for i in config.checklist] == ["only-one"]
     assert config.tiers == base.tiers and config.sizing == base.sizing
     assert parse_override("", base) is base
@@ -88,19 +89,56 @@ def test_an_override_changes_only_what_it_names() -> None:
     ("text", "problem"),
     [("notice_days: 3\noncall: [unclosed\n", f"{OVERRIDE_PATH}:3: not valid YAML"),
      ("- just\n- a list\n", "must be a mapping of config keys, not list"),
-     ("tiers:\n  gold: {price_usd: 1}\n", "tiers: cannot be set per repository"),
      ("form: /etc/passwd\n", "form: cannot be set per repository"),
-     ("prewarm: {repository: someone/else}\n", "prewarm: cannot be set per repository"),
      ("notice_days: soon\n", "notice_days: 'soon' is not a whole number"),
      ("oncall:\n  timezone: Mars/Olympus\n", "oncall.timezone"),
-     ("default_tier: gold\n", "default_tier: 'gold' is not one of the tiers"),
-     ("checklist:\n  - {id: Bad Id, text: x, due: -1d}\n", "checklist[0]")],
+     ("checklist:\n  - {id: Bad Id, text: x, due: -1d}\n", "checklist[0]"),
+     ("policy_url: 'javascript:alert(1)'\n", "policy_url: 'javascript:alert(1)' is not an "
+                                              "https:// URL"),
+     ("policy_url: http://example.org/policy\n", "is not an https:// URL"),
+     ("notice_days: &n 3\nmax_attendees: *n\n", ":1: uses an anchor"),
+     ("a: &a [x, x]\nb: [*a, *a]\n", "anchors and aliases are not accepted"),
+     pytest.param("notice_days: 3\n" + "# padding\n" * 7200,
+                  "at most 65536 (64 KiB) are read", id="70-KiB")],
 )
 def test_a_broken_override_names_its_problem(text: str, problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_override(text, fast_config())
     assert any(problem in line for line in caught.value.problems), caught.value.problems
     assert all(line.startswith(OVERRIDE_PATH) for line in caught.value.problems)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("team_leads", "[repo-writer]"),
+    ("team_lead_team", "university/writers"),
+    ("tiers", "{gold: {price_usd: 0, requires_approval: false}}"),
+    ("default_tier", "premium"),
+    ("prewarm", "{repository: someone/else, hub_pattern: '.*'}"),
+])
+def test_deployment_only_keys_are_ignored_and_named(key: str, value: str) -> None:
+    base = fast_config()
+    configs = RepoConfigs(base)
+    loaded = configs.from_text(f"{key}: {value}\nnotice_days: 30\n")
+    assert not loaded.broken and loaded.config.notice_days == 30  # the rest applies
+    assert getattr(loaded.config, key) == getattr(base, key)
+    [line] = loaded.ignored
+    assert line.startswith(f"{OVERRIDE_PATH}: {key}: ") and "ignored" in line
+    assert loaded.noteworthy == loaded.ignored
+
+
+def billion_laughs(levels: int = 30) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_is_built() -> None:
+    configs = RepoConfigs(fast_config())
+    started = time.perf_counter()
+    loaded = configs.from_text(billion_laughs())
+    assert time.perf_counter() - started < 0.5
+    assert loaded.broken and loaded.config is configs.base
+    assert "anchors and aliases are not accepted" in loaded.problem[0]
 
 
 def test_the_state_block_keeps_the_note_and_everything_else() -> None:
@@ -161,12 +199,11 @@ async def started(fake: FakeGitHub, app_key: str) -> AsyncIterator[RunningBot]:
         yield running
 
 
-async def test_a_repository_override_sets_rotation_leads_and_notice(
+async def test_a_repository_override_sets_rotation_and_notice(
         fake_github: FakeGitHub, app_key: str) -> None:
     seed(fake_github)
     fake_github.set_file(OWN, OVERRIDE_PATH,
-                         "oncall:\n  engineers: [zed, yan]\nteam_leads: [repo-lead]\n"
-                         "notice_days: 120\n")
+                         "oncall:\n  engineers: [zed, yan]\nnotice_days: 120\n")
     own, plain = exam(fake_github, OWN), exam(fake_github, PLAIN)
     async with started(fake_github, app_key):
         pass
@@ -175,9 +212,36 @@ async def test_a_repository_override_sets_rotation_leads_and_notice(
     assert len(fake_github.assignees(PLAIN, plain)) == 2
     assert "short-notice" in fake_github.labels(OWN, own)  # 106 days < 120
     assert "short-notice" not in fake_github.labels(PLAIN, plain)
-    assert "@repo-lead" in status_of(fake_github, OWN, own)["body"]
-    assert "@lead-lee" in status_of(fake_github, PLAIN, plain)["body"]
     assert not notes(fake_github, OWN, own)
+
+
+async def test_a_repository_cannot_name_its_own_team_lead(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """A writer who adds themselves as a team lead in the repository's file is no lead:
+    their /approve-tier is refused, and the repository is told once why the key is ignored."""
+    seed(fake_github)
+    fake_github.set_permission(OWN, "repo-writer", "write")
+    fake_github.add_team_member("university", "writers", "repo-writer")
+    fake_github.set_file(OWN, OVERRIDE_PATH, "team_leads: [repo-writer]\n"
+                         "team_lead_team: university/writers\nnotice_days: 30\n")
+    number = exam(fake_github, OWN)
+    async with started(fake_github, app_key) as running:
+        assert "tier: pending" in fake_github.labels(OWN, number)
+        comment = fake_github.add_comment(OWN, number, "/approve-tier", "repo-writer")
+        await running.deliver("issue_comment",
+                              issue_comment_payload(fake_github, OWN, number, comment))
+        await running.settle()
+    assert "tier: pending" in fake_github.labels(OWN, number)
+    assert "tier: premium" not in fake_github.labels(OWN, number)
+    state = read_status(status_of(fake_github, OWN, number)["body"]).state
+    assert state.approval is None
+    assert "@repo-writer" not in status_of(fake_github, OWN, number)["body"]
+    refusal = [c["body"] for c in fake_github.comments(OWN, number)
+               if c["user"]["login"] == BOT_LOGIN and "can be run by" in c["body"]]
+    assert len(refusal) == 1 and "`@lead-lee`" in refusal[0]
+    [note] = notes(fake_github, OWN, number)
+    assert "team_leads: only the deployment's config.yaml sets this" in note
+    assert "team_lead_team: only the deployment's config.yaml sets this" in note
 
 
 async def test_the_file_is_read_from_the_default_branch_with_its_etag(
@@ -203,8 +267,10 @@ async def test_the_file_is_read_from_the_default_branch_with_its_etag(
 @pytest.mark.parametrize(
     ("text", "named"),
     [("oncall: [unclosed\n", "not valid YAML"),
-     ("tiers:\n  gold: {price_usd: 1}\n", "tiers: cannot be set per repository"),
-     ("notice_days: soon\n", "notice_days")],
+     ("form: /etc/passwd\n", "form: cannot be set per repository"),
+     ("notice_days: soon\n", "notice_days"),
+     pytest.param(billion_laughs(), "anchors and aliases are not accepted", id="alias-bomb"),
+     pytest.param("notice_days: 3\n" + "#" * 70 * 1024 + "\n", "64 KiB", id="70-KiB")],
 )
 async def test_a_broken_override_is_named_once_and_the_deployment_config_used(
         fake_github: FakeGitHub, app_key: str, text: str, named: str) -> None:
@@ -241,11 +307,12 @@ async def test_a_fixed_override_takes_effect(fake_github: FakeGitHub, app_key: s
     number = exam(fake_github, OWN)
     async with started(fake_github, app_key) as running:
         assert set(fake_github.assignees(OWN, number)) <= DEPLOYMENT_ENGINEERS
-        fake_github.set_file(OWN, OVERRIDE_PATH, "team_leads: [repo-lead]\n")
+        assert "short-notice" not in fake_github.labels(OWN, number)
+        fake_github.set_file(OWN, OVERRIDE_PATH, "notice_days: 200\n")
         running.bot.repo_configs.forget(OWN)
         await running.deliver("issues", issues_payload(fake_github, OWN, number, "edited"))
         await running.settle()
-    assert "@repo-lead" in status_of(fake_github, OWN, number)["body"]
+    assert "short-notice" in fake_github.labels(OWN, number)
     assert len(notes(fake_github, OWN, number)) == 1
 
 
