@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import outbox
@@ -38,7 +38,7 @@ from .logs import issue_context
 from .model import Comment, Desired, IssueSnapshot, RepoRef, comment_from_json, issue_from_json
 from .plan import Triage, plan
 from .request import is_event_request, read_request
-from .status import MARKER, StatusComment, StatusState
+from .status import MARKER, RAN_DAYS, StatusComment, StatusState, has_run, with_ran
 
 if TYPE_CHECKING:
     from .app import EventBot
@@ -106,9 +106,10 @@ class CommandHook:
 
     def __init__(self, invocations: tuple[Invocation, ...], actor: str,
                  looked_up: frozenset[Role], config: Config, form: FormTemplate,
-                 now: datetime, comment_id: int) -> None:
+                 now: datetime, comment_id: int, written_at: datetime | None = None) -> None:
         self.invocations = invocations
         self.comment_id = comment_id
+        self.written_at = written_at
         self.actor = actor
         self.looked_up = looked_up
         self.config = config
@@ -122,19 +123,25 @@ class CommandHook:
         self.outcome = self.planned = None
         if issue.state != "open" or triaged.request is None:
             return desired  # closed since the comment was written: stay silent
+        if status is not None and has_run(status.state, self.comment_id):
+            log.info("comment %s ran before; not running it again", self.comment_id)
+            return desired  # redelivered, under whatever delivery id: once is enough
         roles = known_roles(self.actor, issue, triaged.request, self.config) | self.looked_up
         form_start, form_end = form_dates(issue, self.form)
-        ctx = Context(issue=issue, request=triaged.request,
-                      state=status.state if status is not None else StatusState(),
+        state = status.state if status is not None else StatusState()
+        # The tiers asked for as the plan knows them, this version of the form included.
+        state = replace(state, tiers_asked=triaged.state.tiers_asked)
+        ctx = Context(issue=issue, request=triaged.request, state=state,
                       assignees=issue.assignees, actor=self.actor, roles=roles,
                       config=self.config, form=self.form, now=self.now,
-                      form_start=form_start, form_end=form_end)
+                      form_start=form_start, form_end=form_end, written_at=self.written_at)
         outcome = self.outcome = decide_all(self.invocations, ctx)
         if outcome.sync:
             planned_issue = replace(issue, assignees=outcome.assignees)
+            ran = with_ran(outcome.state, self.comment_id, self.now)
             # With no status comment yet, an empty body makes the plan post one.
-            planned_status = (replace(status, state=outcome.state) if status is not None
-                              else StatusComment(id=0, body="", state=outcome.state,
+            planned_status = (replace(status, state=ran) if status is not None
+                              else StatusComment(id=0, body="", state=ran,
                                                  ticked=frozenset()))
             result, desired = plan(planned_issue, planned_status, self.config, self.form,
                                    self.now)
@@ -211,13 +218,17 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
     form, dry_run = bot.settings.form, bot.settings.dry_run
     if not is_event_request(seen, form, config):
         return
+    now = bot.clock()
+    if comment.created_at is not None and comment.created_at < now - timedelta(days=RAN_DAYS):
+        log.info("comment %s is older than %d days; not run", comment.id, RAN_DAYS)
+        return  # older than the record of comments run: it may have run already
     actor = comment.author
     # Ask GitHub only for roles the issue (as the payload shows it) does not already give.
     known = known_roles(actor, seen, read_request(seen, form, config), config)
     looked_up = await _looked_up(client, repo, actor, lookups_needed(invocations, known),
                                  config)
-    hook = CommandHook(invocations, actor, frozenset(looked_up), config, form, bot.clock(),
-                       comment.id)
+    hook = CommandHook(invocations, actor, frozenset(looked_up), config, form, now,
+                       comment.id, comment.created_at)
     outcomes: list[str] = []
     try:
         # The one sync path, under the issue's lock: it reads the issue and the status

@@ -24,7 +24,7 @@ from .forms import FormTemplate, parse_form_body
 from .model import IssueSnapshot
 from .plan import iso, tier_view
 from .request import DateOverride, EventRequest, read_request
-from .status import Approval, Decline, Reschedule, StatusState
+from .status import Approval, Decline, Reschedule, StatusState, tier_asked_at
 
 MAX_COMMANDS = 10  # per comment: a pasted wall of commands must not become a wall of replies
 MAX_ASSIGNEES = 10  # GitHub's limit per issue
@@ -233,6 +233,7 @@ class Context:
     now: datetime
     form_start: str | None = None  # the form's start and end as written now
     form_end: str | None = None
+    written_at: datetime | None = None  # when the comment was written (what its author saw)
 
 
 @dataclass(frozen=True)
@@ -382,14 +383,22 @@ def _nodes(args: str, config: Config) -> int | None:
 
 def _approve(name: str, ctx: Context, inv: Invocation) -> Result:
     config, request = ctx.config, ctx.request
+    # The tier the form asked for when the lead wrote the comment, not when it is read.
+    known, requested = True, request.tier
+    if ctx.written_at is not None and ctx.state.tiers_asked:
+        known, requested = tier_asked_at(ctx.state, ctx.written_at)
+    if not known:
+        return _said(ctx, "usage", f"{_to(ctx)}the form has changed too often since you wrote "
+                     "this for me to tell which tier it asked for then, so nothing was "
+                     "approved; name the tier: `/approve-tier NAME`.")
     if name:
         tier = config.tier_named(name)
         if tier is None:
             return _said(ctx, "invalid", f"{_to(ctx)}{text.quote(name)} is not a support tier "
                          f"here; the tiers are {_tiers(config)}. Nothing was changed.")
         chosen = tier.name
-    elif request.tier is not None:
-        chosen = request.tier
+    elif requested is not None:
+        chosen = requested
     else:
         return _said(ctx, "usage", f"{_to(ctx)}the form names no tier I can read, so name the "
                      f"one to approve: `/approve-tier NAME` (the tiers are {_tiers(config)}).")
@@ -399,11 +408,14 @@ def _approve(name: str, ctx: Context, inv: Invocation) -> Result:
     if current.status == "granted" and current.effective == chosen:
         return _unchanged(ctx, f"{_to(ctx)}the {text.code(chosen)} tier needs no approval; "
                                "nothing to do.")
-    approval = Approval(tier=chosen, by=ctx.actor, at=iso(ctx.now), requested=request.tier)
+    approval = Approval(tier=chosen, by=ctx.actor, at=iso(ctx.now), requested=requested)
     state = replace(ctx.state, approval=approval, decline=None)
     asked = ""
-    if request.tier and request.tier != chosen:
-        asked = f" (the form asked for {text.code(request.tier)})"
+    if requested and requested != chosen:
+        asked = f" (the form asked for {text.code(requested)})"
+    if request.tier and request.tier != requested:
+        asked += (f"; the form now asks for {text.code(request.tier)}, which awaits a "
+                  "team lead's approval")
     reply = _for_champions(ctx, f"{text.mention(ctx.actor)} approved the {text.code(chosen)} "
                                 f"tier for this event{asked}.")
     return _done(ctx, state=state, reply=reply)
@@ -517,8 +529,9 @@ def _help(_: None, ctx: Context, inv: Invocation) -> Result:
 
 COMMANDS: tuple[Command[Any], ...] = (
     Command("approve-tier", "/approve-tier [NAME]", (Role.TEAM_LEAD,),
-            "Approves the tier asked for (or another one, by NAME) and tells the champion; "
-            "if the form later asks for another tier, that one awaits approval again.",
+            "Approves the tier the form asked for when you wrote the comment (or another "
+            "one, by NAME) and tells the champion; if the form later asks for another tier, "
+            "that one awaits approval again.",
             ("/approve-tier", "/approve-tier premium"), _optional_text, _approve),
     Command("decline-tier", "/decline-tier [REASON]", (Role.TEAM_LEAD,),
             "Declines the paid tier asked for: the event goes on at the free tier, and the "

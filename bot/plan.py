@@ -20,7 +20,7 @@ from .prewarm import done_items
 from .render import StatusView, TierView, render_status
 from .request import DateOverride, EventRequest, FieldError, is_event_request, read_request
 from .sizing import Sizing, SizingError, size_event
-from .status import StatusComment, StatusState
+from .status import StatusComment, StatusState, with_tier_asked
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,10 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     cancelled = state.cancelled_by is not None
     pick: OnCallPick | None = None
     assignees = list(issue.assignees)
-    new_state = state
+    # Which tier the form asked for, and since when: the first version the bot sees is
+    # the one it was opened with; a later one dates from the edit (updated_at).
+    since = issue.created_at if not state.tiers_asked else (issue.updated_at or now)
+    new_state = with_tier_asked(state, request.tier, since)
     if request.start is not None and request.end is not None and not request.start_in_past:
         # A paid tier that promises more engineers counts once it is in effect (approved,
         # or granted without approval), not while a lead has still to say yes.

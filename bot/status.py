@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .model import Comment
@@ -75,6 +76,11 @@ class StatusState:
     sent: tuple[str, ...] = ()  # reminders and follow-ups sent, by key
     dispatches: tuple[DispatchRecord, ...] = ()
     issue_updated_at: str | None = None  # the newest issue version planned from
+    # (comment id, when its commands ran): each comment's commands run once (bounded).
+    ran: tuple[tuple[int, str], ...] = ()
+    # (tier the form asked for, since when): an unnamed /approve-tier approves the tier
+    # asked for when its comment was written (bounded).
+    tiers_asked: tuple[tuple[str | None, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # keys from newer versions, kept
 
     def with_sent(self, *keys: str) -> StatusState:
@@ -160,8 +166,86 @@ def decode_state(blob: str) -> StatusState:
         sent=_strs(data.get("sent")),
         dispatches=tuple(dispatches),
         issue_updated_at=_opt_str(data.get("issue_updated_at")),
+        ran=_ran(data.get("ran")),
+        tiers_asked=_tiers_asked(data.get("tiers_asked")),
         extra={k: v for k, v in data.items() if k not in known},
     )
+
+
+def _ran(value: Any) -> tuple[tuple[int, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple((v[0], v[1]) for v in value[-MAX_RAN:]
+                 if isinstance(v, list) and len(v) == 2 and isinstance(v[0], int)
+                 and not isinstance(v[0], bool) and isinstance(v[1], str))
+
+
+def _tiers_asked(value: Any) -> tuple[tuple[str | None, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple((v[0], v[1]) for v in value[-MAX_TIERS_ASKED:]
+                 if isinstance(v, list) and len(v) == 2
+                 and (v[0] is None or isinstance(v[0], str)) and isinstance(v[1], str))
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+# --- commands run once ---------------------------------------------------------------
+
+MAX_RAN = 50  # comments remembered per request; older ids than the kept ones count as run
+RAN_DAYS = 30  # how long they are remembered: a comment older than this never runs
+
+
+def has_run(state: StatusState, comment_id: int) -> bool:
+    """Whether this comment's commands ran already (GitHub's comment ids only grow, so
+    once the record is full, an id below every kept one is an old comment's)."""
+    ids = [c for c, _ in state.ran]
+    return comment_id in ids or (len(ids) >= MAX_RAN and comment_id < min(ids))
+
+
+def with_ran(state: StatusState, comment_id: int, now: datetime) -> StatusState:
+    """``state`` recording that ``comment_id``'s commands ran at ``now`` (old ones pruned)."""
+    cutoff = now - timedelta(days=RAN_DAYS)
+    kept = [(c, at) for c, at in state.ran
+            if c != comment_id and (when := _when(at)) is not None and when >= cutoff]
+    kept = sorted([*kept, (comment_id, _utc(now))])[-MAX_RAN:]
+    return replace(state, ran=tuple(kept))
+
+
+# --- the tier asked for, over time ---------------------------------------------------
+
+MAX_TIERS_ASKED = 10
+
+
+def with_tier_asked(state: StatusState, tier: str | None, since: datetime) -> StatusState:
+    """``state`` knowing the form asks for ``tier`` from ``since`` (when it changed)."""
+    if state.tiers_asked and state.tiers_asked[-1][0] == tier:
+        return state
+    asked = (*state.tiers_asked, (tier, _utc(since)))[-MAX_TIERS_ASKED:]
+    return replace(state, tiers_asked=asked)
+
+
+def tier_asked_at(state: StatusState, at: datetime) -> tuple[bool, str | None]:
+    """-> (known, the tier the form asked for at ``at``). Unknown when ``at`` is before
+    every version kept; a version seen in the same second as ``at`` counts as after it."""
+    found: tuple[bool, str | None] = (False, None)
+    for i, (tier, since) in enumerate(state.tiers_asked):
+        when = _when(since)
+        if when is None:
+            continue
+        if when < at or (i == 0 and when <= at):
+            found = (True, tier)
+    return found
 
 
 def _opt_count(value: Any) -> int | None:

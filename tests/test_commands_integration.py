@@ -638,3 +638,94 @@ async def test_a_prewarm_whose_reply_was_lost_is_answered_once_on_the_rerun(
     assert len(fake_github.dispatches) == 1
     [reply] = scene.replies
     assert reply.startswith("Pre-warming dispatched for @maint")
+
+
+# --- each comment runs once, as it was seen ---------------------------------------------------
+
+async def _reopened_by_champion(scene: Scene) -> None:
+    scene.fake.edit_issue(REPO, scene.number, state="open")
+    payload = issues_payload(scene.fake, REPO, scene.number, "reopened")
+    payload["sender"]["login"] = "champion"
+    await scene.bot.deliver("issues", payload)
+    await scene.bot.settle()
+
+
+@pytest.mark.parametrize("first, user, then", [
+    ("/approve-tier", "lead-lee", "/decline-tier over budget"),
+    ("/assign @maint", "maint", "/unassign @maint"),
+    ("/cancel", "champion", None),  # then reopened by the champion
+])
+async def test_a_comment_redelivered_later_under_a_new_id_does_not_run_again(
+        fake_github: FakeGitHub, app_key: str, first: str, user: str,
+        then: str | None) -> None:
+    """A redelivery (a new delivery id) after the request moved on does not undo what
+    came after: the comment's commands ran once."""
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = await scene.say(first, user)
+        if then is not None:
+            await scene.say(then, user)
+        else:
+            await _reopened_by_champion(scene)
+        after = (scene.status["body"], scene.labels, scene.assignees,
+                 fake_github.issue(REPO, scene.number)["state"], scene.replies)
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        assert (await bot.deliver("issue_comment", payload, "redelivered")).status == 202
+        await bot.settle()
+        assert (scene.status["body"], scene.labels, scene.assignees,
+                fake_github.issue(REPO, scene.number)["state"], scene.replies) == after
+        assert thumbs_up(fake_github, comment_id) == 1
+
+
+async def test_a_comment_older_than_the_record_is_not_run(fake_github: FakeGitHub,
+                                                          app_key: str) -> None:
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot)
+        comment_id = fake_github.add_comment(REPO, scene.number, "/approve-tier", "lead-lee",
+                                             created_at="2026-10-01T09:00:00Z")
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        await bot.deliver("issue_comment", payload)
+        await bot.settle()
+        assert "tier: pending" in scene.labels and scene.replies == []
+        assert read_status(scene.status["body"]).state.approval is None
+
+
+async def test_an_unnamed_approval_approves_the_tier_asked_when_it_was_written(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    """The lead approves while the form asks for standard; before the bot reads the
+    comment, the champion edits the form to ask for enhanced: standard is approved and
+    enhanced awaits approval."""
+    seed(fake_github)
+    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
+        scene = await opened(fake_github, bot, tier=option("tier", "standard"))
+        assert "tier: standard" in scene.labels
+        written = fake_github.clock() - 60
+        comment_id = fake_github.add_comment(REPO, scene.number, "/approve-tier", "lead-lee",
+                                             created_at=written)
+        fake_github.edit_issue(REPO, scene.number, body=body(tier=option("tier", "enhanced")))
+        payload = issue_comment_payload(fake_github, REPO, scene.number, comment_id)
+        await bot.deliver("issue_comment", payload)
+        await bot.settle()
+        state = read_status(scene.status["body"]).state
+        assert state.approval is not None and state.approval.tier == "standard"
+        assert "tier: pending" in scene.labels
+        assert "tier: enhanced" not in scene.labels and "tier: standard" not in scene.labels
+        pending, reply = scene.replies  # the leads are asked for the new tier, too
+        assert "now asks for the `enhanced` tier, which needs a team lead's approval" in pending
+        assert "approved the `standard` tier" in reply
+        assert "the form now asks for `enhanced`, which awaits a team lead's approval" in reply
+        # The edit's own delivery changes nothing: enhanced still awaits a lead.
+        await bot.deliver("issues", issues_payload(fake_github, REPO, scene.number, "edited"))
+        await bot.settle()
+        assert "tier: pending" in scene.labels
+        # A lead who sees the form as it is now (a later second: a tie counts as before
+        # the edit, so a scripted edit in the same second as the comment gains nothing)
+        # approves enhanced.
+        later = fake_github.add_comment(REPO, scene.number, "/approve-tier", "lead-lee",
+                                        created_at=fake_github.clock() + 2)
+        await bot.deliver("issue_comment",
+                          issue_comment_payload(fake_github, REPO, scene.number, later))
+        await bot.settle()
+        assert "tier: enhanced" in scene.labels and "tier: pending" not in scene.labels
