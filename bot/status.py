@@ -51,6 +51,13 @@ class Reschedule:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    by: str
+    at: str
+    covers: str  # a fingerprint of the hub, dates and attendees it covered (bot.confirm)
+
+
+@dataclass(frozen=True)
 class DispatchRecord:
     kind: str  # "prewarm" or "scale-down"
     at: str
@@ -59,6 +66,7 @@ class DispatchRecord:
     error: str = ""
     comment: int | None = None  # the /prewarm comment that asked for it: done once
     for_start: str | None = None  # the event start it readied nodes for (ISO, UTC)
+    hub: str | None = None  # the hub host it was for
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class StatusState:
     dispatches: tuple[DispatchRecord, ...] = ()
     issue_updated_at: str | None = None  # the newest issue version planned from
     extra: dict[str, Any] = field(default_factory=dict)  # keys from newer versions, kept
+    confirmation: Confirmation | None = None  # infrastructure waits for one (bot.confirm)
 
     def with_sent(self, *keys: str) -> StatusState:
         return replace(self, sent=tuple(dict.fromkeys((*self.sent, *keys))))
@@ -129,7 +138,8 @@ def _well_formed(rec: DispatchRecord) -> bool:
             and all(isinstance(k, str) and isinstance(v, str) for k, v in rec.inputs.items())
             and (rec.comment is None or (isinstance(rec.comment, int)
                                          and not isinstance(rec.comment, bool)))
-            and (rec.for_start is None or isinstance(rec.for_start, str)))
+            and (rec.for_start is None or isinstance(rec.for_start, str))
+            and (rec.hub is None or isinstance(rec.hub, str)))
 
 
 def decode_state(blob: str) -> StatusState:
@@ -161,7 +171,15 @@ def decode_state(blob: str) -> StatusState:
         dispatches=tuple(dispatches),
         issue_updated_at=_opt_str(data.get("issue_updated_at")),
         extra={k: v for k, v in data.items() if k not in known},
+        confirmation=_confirmation(data.get("confirmation")),
     )
+
+
+def _confirmation(value: Any) -> Confirmation | None:
+    found: Confirmation | None = _obj(Confirmation, value)
+    if found is None or not all(isinstance(v, str) for v in (found.by, found.at, found.covers)):
+        return None
+    return found
 
 
 def _opt_count(value: Any) -> int | None:

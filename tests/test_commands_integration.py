@@ -416,8 +416,13 @@ async def test_checklist_refused(fake_github: FakeGitHub, app_key: str) -> None:
 
 # --- /prewarm -------------------------------------------------------------------------------
 
+HUB = "stat101.midwest.hubs.example.org"
+
+
 def prewarm_config() -> Config:
-    return replace(CONFIG, prewarm=PrewarmConfig(repository=OPS, max_nodes=20))
+    # The operator lists the hub the requests name: only listed hubs are pre-warmed.
+    return replace(CONFIG, prewarm=PrewarmConfig(repository=OPS, max_nodes=20,
+                                                 clusters={HUB: "midwest"}))
 
 
 async def test_prewarm_not_configured(fake_github: FakeGitHub, app_key: str) -> None:
