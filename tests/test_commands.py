@@ -29,8 +29,8 @@ from bot.commands import (
     lookups_needed,
     parse_commands,
 )
-from bot.confirm import is_confirmed
 from bot.config import Config, PrewarmConfig, load_config
+from bot.confirm import is_confirmed
 from bot.forms import load_form, render_form_body
 from bot.model import IssueSnapshot, RepoRef
 from bot.plan import tier_view, triage
