@@ -27,9 +27,10 @@ Decisions:
   once every after-event item is ticked (``closed``; a request with no
   after-event items is left for people to close, and one the bot closed and a
   person reopened stays open).
-- **Pre-warming** (``prewarm.repository`` set): at ``start - lead_time_hours``,
-  unless a dispatch already succeeded since then (a ``/prewarm`` counts);
-  not after the end. **Scale-down** of a pre-warmed request at
+- **Pre-warming** (``prewarm.repository`` set): at ``start - lead_time_hours``
+  (or at once when the request is confirmed later than that), unless a dispatch
+  already succeeded since then (a ``/prewarm`` counts); not after the end; only
+  for a confirmed request (``bot.confirm``). **Scale-down** of a pre-warmed request at
   ``end + scale_down_after_hours``, or at once when it is cancelled or closed.
   A request whose end cannot be read any more (an edit broke it) keeps its
   nodes until it is fixed, cancelled or closed: scaling a live event down is
@@ -54,8 +55,8 @@ Decisions:
 - The ``prewarm`` item is the bot's own once its dispatch succeeded: its box is
   ticked and nobody is reminded of it.
 - **One hub, two events** (``triage.overlaps``, from the shell's index): a
-  pre-warm never sets fewer replicas than another live request on the hub needs,
-  and a scale-down leaves what it needs instead of zero.
+  pre-warm never sets fewer replicas than another confirmed request on the hub
+  needs, and a scale-down leaves what it needs instead of zero.
 """
 
 from __future__ import annotations
