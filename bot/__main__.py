@@ -20,6 +20,7 @@ from .model import (
     Desired,
     IssueSnapshot,
     RepoRef,
+    Trust,
     WorkflowDispatch,
     issue_from_json,
     parse_github_time,
@@ -252,6 +253,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return _fail(f"{path}: file not found")
     except (OSError, ValueError) as e:
         return _fail(f"{path}: cannot be read as an issue body or webhook payload ({e})")
+    if args.author_confirms:  # GitHub is not asked here: the person running it says so
+        issue = replace(issue, trust=Trust(author=True))
     preview = preview_first_sync(issue, config, form, now, notes)
     if args.format == "json":
         # The JSON object's keys are the contract's; a note goes to stderr instead.
@@ -415,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", default=None, help="ISO 8601; also when a .md issue was opened")
     p.add_argument("--config", default=None)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--author-confirms", action="store_true",
+                   help="plan as if the author is a writer or team lead (confirmed as filed)")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("report", help="categorise past event requests, and what to bill")

@@ -10,14 +10,16 @@ clients cannot send headers, so ``?token=`` is accepted as well as
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
-from .config import GitHubClientConfig
-from .github import GitHubApp, GitHubError, credentials_from_env
+from .config import Config, GitHubClientConfig
+from .github import GitHubApp, GitHubClient, GitHubError, credentials_from_env
+from .model import IssueSnapshot, Trust
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -91,6 +93,50 @@ def protected(expected: Callable[[web.Request], str | None]) -> Callable[[Handle
         return guarded
 
     return wrap
+
+
+# --- who may vouch for a request (confirmed requests) ----------------------
+
+# GitHub answers these when the App may not ask: the person then simply is not trusted.
+_NOT_ALLOWED_TO_ASK = frozenset({401, 403, 422})
+
+
+async def vouches(client: GitHubClient, repo: str, login: str, config: Config) -> bool:
+    """Whether ``login`` is a writer (write, maintain, admin) or a team lead here: GitHub's
+    answer (the client caches it), never the issue's text. Unknown counts as no."""
+    from .commands import is_writer  # commands imports the plan, which imports the model
+
+    if not login or login.endswith("[bot]"):
+        return False
+    if any(login.lower() == lead.lower().lstrip("@") for lead in config.team_leads):
+        return True
+    org, _, team = config.team_lead_team.partition("/")
+    try:
+        if is_writer(await client.permission(repo, login)):
+            return True
+        return bool(org and team and await client.is_team_member(org, team, login))
+    except GitHubError as e:
+        if e.status not in _NOT_ALLOWED_TO_ASK and e.status < 500:
+            raise
+        logging.getLogger("bot.access").warning(
+            "cannot ask whether %s may confirm on %s: %s", login, repo, e)
+        return False
+
+
+async def trust_for(client: object, issue: IssueSnapshot, config: Config,
+                    edited: Trust | None = None) -> Trust:
+    """The trust facts for planning ``issue``: is its author a writer or lead, and is the
+    person whose edit is being synced (``edited.editor``, as the delivery names them)."""
+    if not isinstance(client, GitHubClient) or not config.prewarm.enabled:
+        # A dry run asks nobody and confirms nothing; without pre-warming nothing waits
+        # for a confirmation, so GitHub is not asked (a request stays three calls).
+        return Trust()
+    repo = issue.repo.full_name
+    author = await vouches(client, repo, issue.author, config)
+    if edited is not None and edited.editor and await vouches(client, repo, edited.editor,
+                                                              config):
+        return replace(edited, author=author)
+    return Trust(author=author)
 
 
 # --- the App's own grants (check-config) -----------------------------------

@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 
+from .access import trust_for
 from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
 from .commanding import on_issue_comment
 from .config import Config
@@ -26,7 +27,7 @@ from .index import RequestIndex, entry_from
 from .labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
-from .model import IssueSnapshot, RepoRef, issue_from_json
+from .model import IssueSnapshot, RepoRef, Trust, issue_from_json
 from .plan import Reopening, triage
 from .repo_config import RepoConfigs
 from .request import is_event_request
@@ -133,11 +134,12 @@ class EventBot:
         return await sync_app_labels(self.github, self.config_for, installation_id, repos)
 
     async def sync(self, repo: RepoRef, number: int, issue_json: Any = None,
-                   hook: PlanHook | None = None, listed_at: float | None = None
-                   ) -> SyncResult:
+                   hook: PlanHook | None = None, listed_at: float | None = None,
+                   edited: Trust | None = None) -> SyncResult:
         """One request brought up to date. ``listed_at``: ``issue_json`` comes from a list
         read from GitHub at that moment (``time.monotonic``), not from a webhook payload;
-        it is planned from as it is unless this process synced the issue since."""
+        it is planned from as it is unless this process synced the issue since.
+        ``edited``: the body edit being synced and who made it (vouched for if a writer)."""
         client = await self.client_for(repo.installation_id)
         key = (repo.full_name.lower(), number)
         with issue_context(repo.full_name, number):
@@ -153,6 +155,7 @@ class EventBot:
                         issue_is_current=current,
                         read_comments=not self.settings.dry_run,
                         hub_bookings=self.index.hub_bookings,
+                        trust=lambda issue: trust_for(client, issue, loaded.config, edited),
                     )
                     self._synced[key] = time.monotonic()
             except Exception as e:
@@ -273,7 +276,8 @@ class EventBot:
                 # The sync reported the request as it was; index it as it now is.
                 self.remember(replace(result, triage=hook.planned))
             return
-        await self.sync(repo, issue["number"], issue_json=issue)
+        await self.sync(repo, issue["number"], issue_json=issue,
+                        edited=_edit(action, payload, login, issue))
 
     async def _on_installation(self, action: str, payload: dict[str, Any]) -> None:
         inst = payload.get("installation")
@@ -329,7 +333,11 @@ class EventBot:
         for issue in self._event_requests(issues, repo, config):
             if self.index.get(repo.full_name, issue.number) is not None:
                 continue
-            entry = entry_from(issue, triage(issue, None, config, self.settings.form,
+            # Only a confirmed request books nodes: its author's word, else its status comment.
+            issue = replace(issue, trust=await trust_for(client, issue, config))
+            status = (None if issue.trust.author else
+                      (await read_status(client, issue, await self.bot_login()))[0])
+            entry = entry_from(issue, triage(issue, status, config, self.settings.form,
                                              self.clock()), frozenset())
             if entry is not None:
                 self.index.put(entry)
@@ -505,6 +513,19 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
     app.router.add_get("/metrics", _metrics)
     add_views(app, settings.dashboard_token)  # GET / and GET /events.ics
     return app
+
+
+def _edit(action: str, payload: dict[str, Any], login: Any, issue: dict[str, Any]
+          ) -> Trust | None:
+    """A person's edit of the body: who made it, from what, to what (vouched for later)."""
+    changes = payload.get("changes")
+    body = changes.get("body") if isinstance(changes, dict) else None
+    before = body.get("from") if isinstance(body, dict) else None
+    after = issue.get("body")
+    if action != "edited" or not isinstance(login, str) or not isinstance(before, str):
+        return None
+    return Trust(editor=login, edited_from=before,
+                 edited_to=after if isinstance(after, str) else "")
 
 
 async def _repositories(client: GitHubClient, installation_id: int) -> list[RepoRef]:

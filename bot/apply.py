@@ -8,7 +8,7 @@ comment, one PATCH of the issue with labels and assignees together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from .model import (
     HubBooking,
     IssueSnapshot,
     RepoRef,
+    Trust,
     comment_from_json,
     issue_from_json,
 )
@@ -123,11 +124,13 @@ async def sync_request(
     read_comments: bool = True,
     issue_is_current: bool = False,
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] | None = None,
+    trust: Callable[[IssueSnapshot], Awaitable[Trust]] | None = None,
 ) -> SyncResult:
     """Bring one request to the state its body, its status comment and the clock call for.
 
     ``hub_bookings``: the other live requests the bot knows of, by hub (pre-warming one
-    hub for two overlapping events takes both into account)."""
+    hub for two overlapping events takes both into account). ``trust``: who among the
+    issue's author and editor is a writer or team lead (asked of GitHub by the shell)."""
     data = issue_json if issue_json is not None else await client.issue(repo.full_name, number)
     booked = hub_bookings if hub_bookings is not None else {}
     issue = replace(issue_from_json(data, repo), hub_bookings=booked)
@@ -146,6 +149,8 @@ async def sync_request(
                             hub_bookings=booked)
             if not is_event_request(issue, form, config):
                 return SyncResult(issue, None, None, 0, status)
+    if trust is not None:
+        issue = replace(issue, trust=await trust(issue))
     triage, desired = plan(issue, status, config, form, now)
     if hook is not None:
         desired = hook(issue, status, triage, desired)

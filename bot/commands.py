@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from . import text
 from .config import Config
+from .confirm import confirmed, is_confirmed
 from .dates import DateError, format_utc, split_range
 from .forms import FormTemplate, parse_form_body
 from .model import IssueSnapshot
@@ -205,7 +206,7 @@ def lookups_needed(invocations: Iterable[Invocation], known: frozenset[Role]
         spec = BY_NAME.get(inv.name)
         if spec is None:
             continue
-        if inv.name == "help":
+        if inv.name in ("help", "prewarm"):  # /prewarm by a writer or lead also confirms
             needed |= LOOKED_UP - known
         elif not (set(spec.roles) & known):
             needed |= set(spec.roles) & LOOKED_UP
@@ -409,7 +410,8 @@ def _approve(name: str, ctx: Context, inv: Invocation) -> Result:
         return _unchanged(ctx, f"{_to(ctx)}the {text.code(chosen)} tier needs no approval; "
                                "nothing to do.")
     approval = Approval(tier=chosen, by=ctx.actor, at=iso(ctx.now), requested=requested)
-    state = replace(ctx.state, approval=approval, decline=None)
+    state = confirmed(replace(ctx.state, approval=approval, decline=None), request, ctx.actor,
+                      ctx.now)  # a lead's approval confirms the request too
     asked = ""
     if requested and requested != chosen:
         asked = f" (the form asked for {text.code(requested)})"
@@ -513,6 +515,10 @@ def _checklist(_: None, ctx: Context, inv: Invocation) -> Result:
     return _done(ctx)  # the plan re-renders the status comment (a new one if it was deleted)
 
 
+def _vouches(ctx: Context) -> bool:
+    return bool(ctx.roles & {Role.WRITER, Role.TEAM_LEAD})
+
+
 def _prewarm(nodes: int | None, ctx: Context, inv: Invocation) -> Result:
     if not ctx.config.prewarm.enabled:
         return _said(ctx, "invalid", f"{_to(ctx)}pre-warming is not configured for this "
@@ -520,7 +526,20 @@ def _prewarm(nodes: int | None, ctx: Context, inv: Invocation) -> Result:
     if ctx.state.cancelled_by:
         return _said(ctx, "invalid", f"{_to(ctx)}this request was cancelled, so nothing is "
                      "pre-warmed.")
+    if _vouches(ctx):  # a writer's or lead's /prewarm confirms the request as it reads
+        state = confirmed(ctx.state, ctx.request, ctx.actor, ctx.now)
+        return Result("ok", state, ctx.assignees, prewarm=True, prewarm_nodes=nodes,
+                      sync=state != ctx.state)
+    if not is_confirmed(ctx.request, ctx.state):
+        return _said(ctx, "invalid", f"{_to(ctx)}this request awaits confirmation, so nothing "
+                     "was pre-warmed: a writer or team lead comments `/confirm` first.")
     return Result("ok", ctx.state, ctx.assignees, prewarm=True, prewarm_nodes=nodes)
+
+
+def _confirm(_: None, ctx: Context, inv: Invocation) -> Result:
+    if is_confirmed(ctx.request, ctx.state):
+        return _unchanged(ctx)
+    return _done(ctx, state=confirmed(ctx.state, ctx.request, ctx.actor, ctx.now))
 
 
 def _help(_: None, ctx: Context, inv: Invocation) -> Result:
@@ -559,6 +578,10 @@ COMMANDS: tuple[Command[Any], ...] = (
             "configured maximum; 0 scales down) or the planned count.",
             ("/prewarm", "/prewarm 6"),
             _nodes, _prewarm),
+    Command("confirm", "/confirm", (Role.WRITER, Role.TEAM_LEAD),
+            "Confirms the request's hub, dates and attendees as they read now, so pre-warming "
+            "may follow; an edit of them by anyone else awaits confirmation again.",
+            ("/confirm",), _strictly_no_args, _confirm),
     Command("help", "/help", (Role.ANYONE,), "Lists the commands you may use here.",
             ("/help",), _no_args, _help),
 )

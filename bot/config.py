@@ -138,7 +138,7 @@ class PrewarmConfig:
     lead_time_hours: float = 2.0
     scale_down_after_hours: float = 0.5
     max_nodes: int = 50
-    hub_pattern: str = r"^(?P<hub>[a-z0-9-]+)\.(?P<cluster>[a-z0-9-]+)\.[a-z0-9.-]+$"
+    hub_pattern: str = ""  # matches nothing: only the hubs the operator lists are pre-warmed
     clusters: Mapping[str, str] = field(default_factory=dict)  # hub host -> cluster
     inputs: Mapping[str, str] = field(
         default_factory=lambda: {"cluster": "{cluster}", "hub": "{hub}", "replicas": "{replicas}"}

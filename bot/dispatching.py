@@ -79,11 +79,12 @@ async def run_dispatches(client: DispatchClient, dispatches: Sequence[WorkflowDi
                         _error_text(exc))
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
                                           ok=False, error=_error_text(exc), comment=d.comment,
-                                          for_start=d.for_start))
+                                          for_start=d.for_start, hub=d.hub))
         else:
             log.info("%s dispatched: %s/%s %s", d.kind, d.repository, d.workflow, d.inputs)
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=True, comment=d.comment, for_start=d.for_start))
+                                          ok=True, comment=d.comment, for_start=d.for_start,
+                                          hub=d.hub))
     return tuple(records)
 
 
@@ -146,6 +147,10 @@ class _ManualDispatch:
         if issue.state != "open" or triage.state.cancelled_by:
             return self._say(desired, False, "This request is closed or cancelled; "
                                              "nothing was pre-warmed.")
+        if not triage.confirmed:
+            return self._say(desired, False, "This request awaits confirmation (`/confirm` "
+                                             "by a writer or team lead); nothing was "
+                                             "pre-warmed.")
         planned = (scale_down_dispatch(triage.state, triage.request, self.config)
                    if self.nodes == 0 else
                    prewarm_dispatch(triage.request, triage.sizing, self.config, self.nodes))

@@ -49,6 +49,7 @@ class IndexEntry:
     open: bool
     created_at: datetime
     prewarm_nodes: int | None = None
+    confirmed: bool = False  # only a confirmed request books nodes on its hub
 
     @property
     def key(self) -> tuple[str, int]:
@@ -84,13 +85,14 @@ def entry_from(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str]) -> 
         cancelled=triage.state.cancelled_by is not None, open=issue.state == "open",
         created_at=issue.created_at,
         prewarm_nodes=triage.sizing.prewarm_nodes if triage.sizing else None,
+        confirmed=triage.confirmed,
     )
 
 
 def booking(entry: IndexEntry) -> HubBooking | None:
-    """The entry as a hub booking, if it is live and holds nodes."""
-    if (not entry.open or entry.cancelled or entry.start is None or entry.end is None
-            or not entry.hub or not entry.prewarm_nodes):
+    """The entry as a hub booking, if it is live, confirmed and holds nodes."""
+    if (not entry.open or not entry.confirmed or entry.cancelled or entry.start is None
+            or entry.end is None or not entry.hub or not entry.prewarm_nodes):
         return None
     return HubBooking(entry.repo, entry.number, entry.start, entry.end, entry.prewarm_nodes)
 

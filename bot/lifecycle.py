@@ -27,9 +27,10 @@ Decisions:
   once every after-event item is ticked (``closed``; a request with no
   after-event items is left for people to close, and one the bot closed and a
   person reopened stays open).
-- **Pre-warming** (``prewarm.repository`` set): at ``start - lead_time_hours``,
-  unless a dispatch already succeeded since then (a ``/prewarm`` counts);
-  not after the end. **Scale-down** of a pre-warmed request at
+- **Pre-warming** (``prewarm.repository`` set): at ``start - lead_time_hours``
+  (or at once when the request is confirmed later than that), unless a dispatch
+  already succeeded since then (a ``/prewarm`` counts); not after the end; only
+  for a confirmed request (``bot.confirm``). **Scale-down** of a pre-warmed request at
   ``end + scale_down_after_hours``, or at once when it is cancelled or closed.
   A request whose end cannot be read any more (an edit broke it) keeps its
   nodes until it is fixed, cancelled or closed: scaling a live event down is
@@ -54,8 +55,8 @@ Decisions:
 - The ``prewarm`` item is the bot's own once its dispatch succeeded: its box is
   ticked and nobody is reminded of it.
 - **One hub, two events** (``triage.overlaps``, from the shell's index): a
-  pre-warm never sets fewer replicas than another live request on the hub needs,
-  and a scale-down leaves what it needs instead of zero.
+  pre-warm never sets fewer replicas than another confirmed request on the hub
+  needs, and a scale-down leaves what it needs instead of zero.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ from . import text
 from .checklist import ChecklistItem
 from .config import Config
 from .dates import Zone, format_local, format_utc
-from .model import IssueSnapshot, WorkflowDispatch
+from .model import HubBooking, IssueSnapshot, WorkflowDispatch
 from .prewarm import (
     PREWARM,
     SCALE_DOWN,
@@ -95,6 +96,7 @@ START = "start"  # start:ISO, the start the people were last told of
 PENDING = "pending"  # pending:TIER, the leads were asked to approve TIER
 REP = "rep"  # rep:LOGIN, the representative was told of the request
 NOTICES = "notices"  # the state tracks the pending and rep notices
+CONFIRM_ASKED = "confirm-asked"  # a reminder asked the engineers to confirm the request
 PREWARM_REFUSED = "prewarm-refused"
 SCALE_DOWN_REFUSED = "scale-down-refused"
 MAX_DISPATCH_ATTEMPTS = 3
@@ -336,14 +338,26 @@ def _dispatch_due(b: _Builder, kind: str, at: datetime, episode: list[DispatchRe
     b.dispatches.append(plan)
 
 
-def _held_by_others(triage: Triage, config: Config, at: datetime) -> int:
-    """The most nodes another request on the same hub needs at ``at`` (its lead time to its
-    scale-down): a dispatch for this one never takes the hub below that."""
+def _held_by_others(triage: Triage, config: Config, at: datetime,
+                    bookings: Iterable[HubBooking] | None = None) -> int:
+    """The most nodes another (confirmed: only those are booked) request on the same hub
+    needs at ``at`` (its lead time to its scale-down): a dispatch for this one never takes
+    the hub below that."""
     cfg = config.prewarm
     before = timedelta(hours=cfg.lead_time_hours)
     after = timedelta(hours=cfg.scale_down_after_hours)
-    return max((o.prewarm_nodes for o in triage.overlaps
+    return max((o.prewarm_nodes for o in (triage.overlaps if bookings is None else bookings)
                 if o.start - before <= at < o.end + after), default=0)
+
+
+def _others_on(issue: IssueSnapshot, hub: str | None) -> tuple[HubBooking, ...]:
+    """The other requests booked on ``hub`` (the one pre-warmed, which an edit may have
+    changed since)."""
+    if not hub:
+        return ()
+    mine = issue.key
+    return tuple(b for b in issue.hub_bookings.get(hub, ())
+                 if (b.repo.lower(), b.number) != mine)
 
 
 def _moved_away(prewarmed: DispatchRecord, req: EventRequest, lead_time_hours: float,
@@ -375,12 +389,14 @@ def _dispatches(b: _Builder, issue: IssueSnapshot, triage: Triage, config: Confi
             at = req.end + timedelta(hours=cfg.scale_down_after_hours)
         if at is not None:
             episode = _episode(state, SCALE_DOWN, None, _last_ok_prewarm_index(state))
-            keep = _held_by_others(triage, config, max(at, b.now))
+            hub = prewarmed.hub or req.hub_host
+            keep = _held_by_others(triage, config, max(at, b.now), _others_on(issue, hub))
             _dispatch_due(b, SCALE_DOWN, at, episode,
                           scale_down_dispatch(state, req, config, keep), triage, config)
         return
-    if not usable or req.start is None or req.end is None or b.now >= req.end:
-        return
+    if (not usable or not triage.confirmed or req.start is None or req.end is None
+            or b.now >= req.end):
+        return  # an unconfirmed request waits for a writer's or team lead's /confirm
     window = req.start - timedelta(hours=cfg.lead_time_hours)
     last = last_ok(state)
     if (last is not None and (parse_time(last.at) or window) >= window
@@ -422,6 +438,16 @@ def _rep_notice(b: _Builder, triage: Triage, first_comment: bool) -> None:
                          "for this event. The status comment above has the plan, the "
                          "checklist and its due dates; the engineers on call will work with "
                          "you here.")
+
+
+def _ask_confirm(b: _Builder, triage: Triage, config: Config) -> str:
+    """The first reminder to the engineers also asks them to confirm, while that awaits."""
+    if not config.prewarm.enabled or triage.confirmed or CONFIRM_ASKED in b.sent:
+        return ""
+    b.mark(CONFIRM_ASKED)
+    return ("\n\nThis request also **awaits confirmation**: check its hub, dates and "
+            "attendees, then comment `/confirm` (writers and team leads); nothing is "
+            "pre-warmed until then.")
 
 
 def _move(b: _Builder, triage: Triage, ticked: frozenset[str], config: Config,
@@ -474,13 +500,15 @@ def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config
         b.mark(*(reminder_key(i.id) for i in overdue))
         still_open = [i for i in overdue if i.id not in ticked]
         if still_open and not summary_now and now < end:
-            b.replies.append(catch_up_text(still_open, triage, config))
+            b.replies.append(catch_up_text(still_open, triage, config) + _ask_confirm(b, triage,
+                                                                                  config))
 
     waiting = [i for i in items if reminder_key(i.id) not in b.sent and i.id not in ticked]
     due_now = [i for i in waiting if i.due <= now]
     if due_now:
         b.mark(*(reminder_key(i.id) for i in due_now))
-        b.replies.append(reminder_text(due_now, triage, config))
+        b.replies.append(reminder_text(due_now, triage, config) + _ask_confirm(b, triage,
+                                                                               config))
     for item in waiting:
         if item.due > now:
             b.later(item.due)

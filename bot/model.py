@@ -40,6 +40,17 @@ class HubBooking:
 
 
 @dataclass(frozen=True)
+class Trust:
+    """What GitHub said about the people behind this version of the issue (the shell asks;
+    never read from the issue's text): who is a writer or a team lead."""
+
+    author: bool = False  # the issue's author is a writer or a team lead
+    editor: str | None = None  # a writer or team lead whose edit is being synced
+    edited_from: str | None = None  # the body before that edit (``changes.body.from``)
+    edited_to: str | None = None  # the body that edit left
+
+
+@dataclass(frozen=True)
 class IssueSnapshot:
     """An issue as it is on GitHub now (read from a payload or the API)."""
 
@@ -59,6 +70,7 @@ class IssueSnapshot:
     # for planning pre-warming, not part of the issue, so not compared.
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] = field(
         default_factory=dict, compare=False, repr=False)
+    trust: Trust = field(default_factory=Trust, compare=False, repr=False)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -149,6 +161,7 @@ class WorkflowDispatch:
     inputs: dict[str, str]
     comment: int | None = None  # the /prewarm comment that asked for it, if one did
     for_start: str | None = None  # the event start (ISO, UTC) the nodes are readied for
+    hub: str | None = None  # the hub host it was derived for (a scale-down derives it again)
 
 
 @dataclass(frozen=True)

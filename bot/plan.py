@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from . import lifecycle, text
+from . import confirm, lifecycle, text
 from .checklist import ChecklistItem, checklist_for
 from .config import Config
 from .forms import FormTemplate, parse_form_body
@@ -39,6 +39,7 @@ class Triage:
     state: StatusState = StatusState()
     comment: str | None = None
     overlaps: tuple[HubBooking, ...] = ()  # other live requests on this hub, overlapping
+    confirmed: bool = False  # a writer or team lead vouched for its hub, dates, attendees
 
 
 def iso(dt: datetime) -> str:
@@ -161,6 +162,14 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
                            parsed=parsed)
     errors = list(request.errors)
 
+    def read_before(body: str) -> EventRequest:
+        before = replace(issue, body=body)
+        fields = parse_form_body(body, form)
+        return read_request(before, form, config, parsed=fields,
+                            override=_override(state, fields.get("start"), fields.get("end")))
+
+    state = confirm.settle(issue, request, state, now, read_before)
+
     sizing: Sizing | None = None
     if request.attendees is not None:
         try:
@@ -218,6 +227,7 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
         is_event_request=True, request=request, tier=tier, sizing=sizing, pick=pick,
         checklist=checklist, labels=labels, assignees=tuple(assignees), errors=all_errors,
         state=new_state, comment=render_status(view, config), overlaps=overlaps,
+        confirmed=confirm.is_confirmed(request, new_state),
     )
 
 

@@ -10,8 +10,8 @@ Public API::
 
 Sending the dispatches, and ``/prewarm`` at once, live in the shell (``bot/dispatching.py``).
 
-Nothing a person wrote reaches the workflow unchecked: the hub host must match
-``prewarm.hub_pattern`` (or be a key of ``prewarm.clusters``), every value taken
+Nothing a person wrote reaches the workflow unchecked: the hub host must be a key of
+``prewarm.clusters`` or match ``prewarm.hub_pattern`` (empty by default), every value taken
 from the request is lower-case letters, digits, ``-`` and ``.`` only, and the
 node count lies between 0 and ``prewarm.max_nodes``. Anything else is a
 ``Refusal`` whose reason is shown on the issue; it is never passed on.
@@ -69,19 +69,23 @@ def safe_value(value: str) -> bool:
 
 
 def target_for(hub_host: str | None, cfg: PrewarmConfig) -> PrewarmTarget | Refusal:
-    """The cluster and hub names for a hub host: from ``clusters``, else the pattern's groups."""
+    """The cluster and hub names for a hub host: from ``clusters``, else the pattern's groups.
+
+    Only a hub the deployment lists: a key of ``clusters`` or a match of ``hub_pattern``
+    (empty by default: it matches nothing)."""
     if not hub_host:
         return Refusal("the request has no readable hub address")
     host = hub_host.strip().lower()
     try:
-        match = re.fullmatch(cfg.hub_pattern, host)
+        match = re.fullmatch(cfg.hub_pattern, host) if cfg.hub_pattern else None
     except re.error:
         match = None
     groups = match.groupdict() if match else {}
     mapped = cfg.clusters.get(host)
     if match is None and mapped is None:
-        return Refusal(f"the hub {text.code(host)} does not match the configured hub pattern "
-                       "and is not in the configured list of clusters")
+        return Refusal(f"the hub {text.code(host)} is not one this deployment lists: it "
+                       "does not match `prewarm.hub_pattern` and is not a key of "
+                       "`prewarm.clusters`")
     hub = groups.get("hub") or host.split(".", 1)[0]
     cluster = mapped or groups.get("cluster") or (
         cfg.clusters.get(hub) if hub else None)
@@ -143,7 +147,8 @@ def prewarm_dispatch(request: EventRequest | None, sizing: Sizing | None, config
     inputs = render_inputs(cfg.inputs, target, nodes)
     if isinstance(inputs, Refusal):
         return inputs
-    dispatch = _dispatch(PREWARM if nodes > 0 else SCALE_DOWN, inputs, cfg)
+    host = request.hub_host.strip().lower() if request and request.hub_host else None
+    dispatch = replace(_dispatch(PREWARM if nodes > 0 else SCALE_DOWN, inputs, cfg), hub=host)
     if request is not None and request.start is not None and nodes > 0:
         return replace(dispatch, for_start=iso(request.start))
     return dispatch
@@ -184,29 +189,23 @@ def done_items(state: StatusState, request: EventRequest | None, config: Config
 
 def scale_down_dispatch(state: StatusState, request: EventRequest | None, config: Config,
                         keep: int = 0) -> WorkflowDispatch | Refusal:
-    """Zero replicas (or ``keep``, what another live request on the hub still needs) for the
-    cluster and hub that were pre-warmed (not the hub as edited since)."""
+    """Zero replicas (or ``keep``, what the other confirmed requests on the hub still need)
+    for the hub that was pre-warmed (not the hub as edited since). Its cluster and inputs
+    are derived from the config again now, never read back from the state: a hub the
+    config no longer lists is refused."""
     cfg = config.prewarm
     if not cfg.enabled:
         return Refusal("pre-warming is not configured for this bot (`prewarm.repository`)")
-    record = last_ok(state)
-    recorded = dict(record.inputs) if record is not None else {}
-    current = target_for(request.hub_host if request else None, cfg)
-    cluster = next((recorded[k] for k, t in cfg.inputs.items()
-                    if t == "{cluster}" and k in recorded), None)
-    hub = next((recorded[k] for k, t in cfg.inputs.items() if t == "{hub}" and k in recorded),
-               None)
-    if cluster is None or hub is None:
-        if isinstance(current, Refusal):
-            return current
-        cluster = cluster or current.cluster
-        hub = hub or current.hub
-    if not safe_value(cluster) or not safe_value(hub):
-        return Refusal("the recorded cluster or hub name is not safe to pass on")
-    inputs = render_inputs(cfg.inputs, PrewarmTarget(cluster, hub), max(0, keep))
+    record = last_ok_prewarm(state)
+    host = record.hub if record is not None and record.hub else (
+        request.hub_host if request else None)
+    target = target_for(host, cfg)
+    if isinstance(target, Refusal):
+        return target
+    inputs = render_inputs(cfg.inputs, target, max(0, keep))
     if isinstance(inputs, Refusal):
         return inputs
-    return _dispatch(SCALE_DOWN, inputs, cfg)
+    return replace(_dispatch(SCALE_DOWN, inputs, cfg), hub=host.strip().lower() if host else None)
 
 
 def with_records(status: StatusComment | None, records: Sequence[DispatchRecord]

@@ -9,6 +9,7 @@ from datetime import datetime
 from . import text
 from .checklist import ChecklistItem
 from .config import Config
+from .confirm import is_confirmed
 from .dates import Zone, format_local, format_utc
 from .forms import FormTemplate, parse_form_body
 from .model import IssueSnapshot
@@ -187,6 +188,16 @@ def _checklist(view: StatusView, config: Config) -> list[str]:
     return lines
 
 
+def _confirmation_line(view: StatusView) -> str:
+    """Whether infrastructure may follow this request, and who said so."""
+    c = view.state.confirmation
+    if c is not None and is_confirmed(view.request, view.state):
+        return f"✅ by {text.code('@' + c.by, 41)} ({c.at[:16].replace('T', ' ')} UTC)"
+    again = " again (the hub, dates or attendees changed)" if c is not None else ""
+    return (f"⏳ awaiting confirmation{again}: an engineer with write access checks the hub, "
+            "dates and attendees and comments `/confirm`; nothing is pre-warmed until then")
+
+
 def render_status(view: StatusView, config: Config) -> str:
     req = view.request
     title = text.inline(req.event_name or view.issue.title or f"#{view.issue.number}", 100)
@@ -214,6 +225,8 @@ def render_status(view: StatusView, config: Config) -> str:
         ("Engineers", _engineers_line(view)),
         ("Sizing", _sizing_line(view.sizing, req, config)),
     ]
+    if config.prewarm.enabled:
+        rows.append(("Confirmed", _confirmation_line(view)))
     for rec in view.state.dispatches[-3:]:
         verb = "Pre-warmed" if rec.kind == "prewarm" else "Scaled down"
         ok = "" if rec.ok else f" — ❌ failed: {text.inline(rec.error, 120)}"

@@ -52,6 +52,13 @@ class Reschedule:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    by: str
+    at: str
+    covers: str  # a fingerprint of the hub, dates and attendees it covered (bot.confirm)
+
+
+@dataclass(frozen=True)
 class DispatchRecord:
     kind: str  # "prewarm" or "scale-down"
     at: str
@@ -60,6 +67,7 @@ class DispatchRecord:
     error: str = ""
     comment: int | None = None  # the /prewarm comment that asked for it: done once
     for_start: str | None = None  # the event start it readied nodes for (ISO, UTC)
+    hub: str | None = None  # the hub host it was for
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,7 @@ class StatusState:
     # asked for when its comment was written (bounded).
     tiers_asked: tuple[tuple[str | None, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # keys from newer versions, kept
+    confirmation: Confirmation | None = None  # infrastructure waits for one (bot.confirm)
 
     def with_sent(self, *keys: str) -> StatusState:
         return replace(self, sent=tuple(dict.fromkeys((*self.sent, *keys))))
@@ -135,7 +144,8 @@ def _well_formed(rec: DispatchRecord) -> bool:
             and all(isinstance(k, str) and isinstance(v, str) for k, v in rec.inputs.items())
             and (rec.comment is None or (isinstance(rec.comment, int)
                                          and not isinstance(rec.comment, bool)))
-            and (rec.for_start is None or isinstance(rec.for_start, str)))
+            and (rec.for_start is None or isinstance(rec.for_start, str))
+            and (rec.hub is None or isinstance(rec.hub, str)))
 
 
 def decode_state(blob: str) -> StatusState:
@@ -169,6 +179,7 @@ def decode_state(blob: str) -> StatusState:
         ran=_ran(data.get("ran")),
         tiers_asked=_tiers_asked(data.get("tiers_asked")),
         extra={k: v for k, v in data.items() if k not in known},
+        confirmation=_confirmation(data.get("confirmation")),
     )
 
 
@@ -245,6 +256,13 @@ def tier_asked_at(state: StatusState, at: datetime) -> tuple[bool, str | None]:
             continue
         if when < at or (i == 0 and when <= at):
             found = (True, tier)
+    return found
+
+
+def _confirmation(value: Any) -> Confirmation | None:
+    found: Confirmation | None = _obj(Confirmation, value)
+    if found is None or not all(isinstance(v, str) for v in (found.by, found.at, found.covers)):
+        return None
     return found
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from bot import lifecycle
 from bot.config import Config, load_config
 from bot.forms import FormTemplate
-from bot.model import Desired, IssueSnapshot, RepoRef, WorkflowDispatch
+from bot.model import Desired, IssueSnapshot, RepoRef, Trust, WorkflowDispatch
 from bot.plan import Triage, plan
 from bot.prewarm import iso, with_records
 from bot.status import DispatchRecord, StatusComment, StatusState, read_status
@@ -30,21 +30,26 @@ OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 START = datetime(2027, 3, 9, 19, 0, tzinfo=UTC)  # 13:00 in America/Chicago
 END = datetime(2027, 3, 9, 22, 0, tzinfo=UTC)
 PREWARM_REPO = "jupyter-community/infra"
+# The operator lists the hubs the bot may pre-warm (nothing matches by default).
+HUB_PATTERN = r"^(?P<hub>[a-z0-9-]+)\.(?P<cluster>[a-z0-9-]+)\.[a-z0-9.-]+$"
 
 
 def base_config(**prewarm: Any) -> Config:
     config = load_config(ROOT / "config.yaml")
-    settings = {"repository": PREWARM_REPO, **prewarm}
+    settings = {"repository": PREWARM_REPO, "hub_pattern": HUB_PATTERN, **prewarm}
     return replace(config, prewarm=replace(config.prewarm, **settings))
 
 
 
 
-def make_issue(body: str | None = None, opened: datetime = OPENED) -> IssueSnapshot:
+def make_issue(body: str | None = None, opened: datetime = OPENED, trusted: bool = True
+               ) -> IssueSnapshot:
+    """The request; ``trusted``: its author is a writer, so it is confirmed as filed."""
     return IssueSnapshot(
         repo=RepoRef("jupyter-community", "event-requests", 7001), number=12,
         title="Event request: STAT 101 final", body=body or form_body(), author="champion",
         labels=("event-request",), assignees=(), state="open", created_at=opened,
+        trust=Trust(author=trusted),
     )
 
 
@@ -100,7 +105,7 @@ class Sim:
                 if error is None:
                     self.dispatches.append((now, d))
                 records.append(DispatchRecord(d.kind, iso(now), dict(d.inputs), error is None,
-                                              error or "", for_start=d.for_start))
+                                              error or "", for_start=d.for_start, hub=d.hub))
             status = with_records(status, records)
             result, desired = plan(self.issue, status, self.config, self.form, now)
             desired = replace(desired, dispatches=())

@@ -152,12 +152,16 @@ async def test_plan_shows_the_status_comment_and_replies_the_server_posts(
     # A slow answer under load would record the dispatch as failed; `plan` assumes success.
     config = replace(config, github=replace(config.github, timeout_seconds=30.0))
     config_file = tmp_path / "config.yaml"
+    # The operator lists the hub; the champion is a writer, so the request is confirmed.
     config_file.write_text((ROOT / "config.yaml").read_text().replace(
-        'repository: ""', f'repository: "{prewarm_repo}"'))
+        'repository: ""', f'repository: "{prewarm_repo}"').replace(
+        "clusters: {}", "clusters: {stat101.hubs.example.org: hubs}"))
     if prewarm_repo:
         fake_github.add_repo(prewarm_repo, 7001)
         fake_github.set_workflows(prewarm_repo, ["scale-placeholders.yaml"])
-        config = replace(config, prewarm=replace(config.prewarm, repository=prewarm_repo))
+        fake_github.set_permission(repo, "champion", "write")
+        config = replace(config, prewarm=replace(config.prewarm, repository=prewarm_repo,
+                                                 clusters={"stat101.hubs.example.org": "hubs"}))
     number = fake_github.add_issue(
         repo, labels=["event-request"], created_at="2026-11-23T09:00:00Z",
         body=exam_body(start=start, end=start[:11] + "16:00"))
@@ -175,7 +179,8 @@ async def test_plan_shows_the_status_comment_and_replies_the_server_posts(
     assert all(r.ok for r in read_status(status).state.dispatches)
 
     now = Clock().now.isoformat()
-    args = ("plan", str(path), "--now", now, "--config", str(config_file))
+    args = ("plan", str(path), "--now", now, "--config", str(config_file),
+            *(("--author-confirms",) if prewarm_repo else ()))
     data = json.loads(run(*args, "--format", "json").stdout)
     assert read_status(data["comment"]).state == read_status(status).state  # a readable diff
     assert data["comment"] == status

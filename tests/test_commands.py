@@ -30,6 +30,7 @@ from bot.commands import (
     parse_commands,
 )
 from bot.config import Config, PrewarmConfig, load_config
+from bot.confirm import is_confirmed
 from bot.forms import load_form, render_form_body
 from bot.model import IssueSnapshot, RepoRef
 from bot.plan import tier_view, triage
@@ -629,10 +630,57 @@ ENABLED = replace(CONFIG, prewarm=PrewarmConfig(repository="ops/clusters", max_n
     ],
 )
 def test_prewarm(line: str, config: Config, outcome: str, nodes: int | None) -> None:
-    result = run(line, context("alice", config=config))
+    # An assigned engineer who is also a writer: the /prewarm confirms the request too.
+    result = run(line, context("alice", roles=frozenset({Role.ASSIGNEE, Role.WRITER}),
+                               config=config))
     assert result.outcome == outcome
     assert result.prewarm == (outcome == "ok")
     assert result.prewarm_nodes == nodes
+
+
+@pytest.mark.parametrize(("roles", "outcome", "confirmed_by"), [
+    (frozenset({Role.WRITER}), "ok", "alice"),
+    (frozenset({Role.TEAM_LEAD}), "ok", "alice"),
+    # An assigned engineer who is not a writer cannot vouch for a stranger's request.
+    (frozenset({Role.ASSIGNEE}), "invalid", None),
+])
+def test_prewarm_confirms_only_when_a_writer_or_lead_asks(
+        roles: frozenset[Role], outcome: str, confirmed_by: str | None) -> None:
+    ctx = context("alice", roles=roles, config=ENABLED)
+    result = run("/prewarm", ctx)
+    assert result.outcome == outcome and result.prewarm == (outcome == "ok")
+    got = result.state.confirmation
+    assert (got.by if got else None) == confirmed_by
+    if got is not None:
+        assert is_confirmed(ctx.request, result.state)
+    if outcome == "invalid":
+        assert result.reply is not None and "/confirm" in result.reply
+
+
+@pytest.mark.parametrize(("actor", "roles", "outcome"), [
+    ("maint", frozenset({Role.ANYONE, Role.WRITER}), "ok"),
+    ("lead-lee", None, "ok"),
+    ("champion", None, "refused"),  # the author of a stranger's request
+    ("alice", None, "refused"),  # assigned, not a writer
+    ("stranger", None, "refused"),
+])
+def test_confirm_by_writers_and_leads_only(actor: str, roles: frozenset[Role] | None,
+                                           outcome: str) -> None:
+    ctx = context(actor, roles=roles, config=ENABLED)
+    result = run("/confirm", ctx)
+    assert result.outcome == outcome
+    assert is_confirmed(ctx.request, result.state) == (outcome == "ok")
+    if outcome == "ok":
+        assert result.state.confirmation is not None
+        assert result.state.confirmation.by == actor and result.sync
+        again = run("/confirm", replace(ctx, state=result.state))
+        assert again.outcome == "unchanged"  # still a 👍, nothing written
+
+
+def test_a_team_leads_tier_approval_confirms_the_request() -> None:
+    ctx = context("lead-lee", config=ENABLED)
+    result = run("/approve-tier premium", ctx)
+    assert result.outcome == "ok" and is_confirmed(ctx.request, result.state)
 
 
 def test_prewarm_when_not_configured_says_so() -> None:
@@ -656,7 +704,8 @@ def _listed(reply: str) -> set[str]:
         ("champion", {Role.ANYONE, Role.AUTHOR}, {"reschedule", "cancel", "help"}),
         ("alice", {Role.ANYONE, Role.ASSIGNEE}, {"assign", "unassign", "prewarm", "help"}),
         ("maint", {Role.ANYONE, Role.WRITER},
-         {"assign", "unassign", "reschedule", "cancel", "checklist", "prewarm", "help"}),
+         {"assign", "unassign", "reschedule", "cancel", "checklist", "prewarm", "confirm",
+          "help"}),
         ("lead-lee", set(Role), {c.name for c in COMMANDS}),
     ],
 )

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.config import Config, PrewarmConfig
+from bot.model import RepoRef
 from bot.status import MARKER, read_status
 
-from .botapp import RunningBot, fast_config, running_bot
+from .botapp import Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
 from .payloads import issue_comment_payload, issues_payload
 from .requests_seed import exam_body, option
@@ -25,6 +27,7 @@ BOT_LOGIN = "event-support-bot[bot]"
 STATE = "<!-- event-support-bot:state"
 REPLY_MARKER = re.compile(r"\n\n<!-- event-support-bot:reply [0-9a-f]{16} -->$")
 CONFIG = replace(fast_config(), team_lead_team="jupyter-community/leads")
+REF = RepoRef("jupyter-community", "event-requests", INSTALLATION)
 
 
 def body(**answers: Any) -> str:
@@ -416,8 +419,13 @@ async def test_checklist_refused(fake_github: FakeGitHub, app_key: str) -> None:
 
 # --- /prewarm -------------------------------------------------------------------------------
 
+HUB = "stat101.midwest.hubs.example.org"
+
+
 def prewarm_config() -> Config:
-    return replace(CONFIG, prewarm=PrewarmConfig(repository=OPS, max_nodes=20))
+    # The operator lists the hub the requests name: only listed hubs are pre-warmed.
+    return replace(CONFIG, prewarm=PrewarmConfig(repository=OPS, max_nodes=20,
+                                                 clusters={HUB: "midwest"}))
 
 
 async def test_prewarm_not_configured(fake_github: FakeGitHub, app_key: str) -> None:
@@ -729,3 +737,145 @@ async def test_an_unnamed_approval_approves_the_tier_asked_when_it_was_written(
                           issue_comment_payload(fake_github, REPO, scene.number, later))
         await bot.settle()
         assert "tier: enhanced" in scene.labels and "tier: pending" not in scene.labels
+
+
+# --- confirmed requests: a stranger's request never reaches the cluster by itself ------------
+
+START_UTC = datetime(2027, 3, 9, 19, 0, tzinfo=UTC)  # 13:00 Chicago
+NEXT_HUB = "stat102.midwest.hubs.example.org"
+
+
+def listed_config() -> Config:
+    cfg = prewarm_config()
+    return replace(cfg, prewarm=replace(cfg.prewarm, clusters={HUB: "midwest",
+                                                               NEXT_HUB: "midwest"}))
+
+
+async def edit_body(scene: Scene, new_body: str, sender: str) -> None:
+    old = scene.fake.issue(REPO, scene.number)["body"]
+    scene.fake.edit_issue(REPO, scene.number, body=new_body)
+    await scene.bot.deliver("issues", issues_payload(
+        scene.fake, REPO, scene.number, "edited", sender=sender,
+        changes={"body": {"from": old}}))
+    await scene.bot.settle()
+
+
+def hubs_dispatched(fake: FakeGitHub) -> list[tuple[str, str]]:
+    return [(d.inputs["hub"], d.inputs["replicas"]) for d in fake.dispatches]
+
+
+async def test_a_strangers_request_within_the_lead_time_waits_for_a_writers_confirm(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    clock = Clock(START_UTC - timedelta(hours=1))
+    fake_github.clock = lambda: clock.now.timestamp()  # comments written at the bot's now
+    async with running_bot(fake_github, app_key, config=listed_config(), clock=clock) as bot:
+        scene = await opened(fake_github, bot)  # by champion, who has no write access
+        assert fake_github.dispatches == []
+        assert "awaiting confirmation" in scene.status["body"]
+        assert "/confirm" in scene.status["body"]
+        labels = scene.labels
+        assert "event-request" in labels and scene.assignees  # triaged as any request
+        comment_id = await scene.say("/confirm", "maint")
+        assert [h for h, _ in hubs_dispatched(fake_github)] == ["stat101"]
+        assert thumbs_up(fake_github, comment_id) == 1
+        state = read_status(scene.status["body"]).state
+        assert state.confirmation is not None and state.confirmation.by == "maint"
+        assert "✅ by `@maint`" in scene.status["body"]
+        refused_id = await scene.say("/confirm", "champion")  # the author is no writer
+        assert thumbs_up(fake_github, refused_id) == 0
+        assert len(fake_github.dispatches) == 1
+
+
+async def test_a_strangers_edit_of_the_hub_after_confirmation_stops_dispatches(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    clock = Clock(START_UTC - timedelta(days=3))
+    fake_github.clock = lambda: clock.now.timestamp()  # comments written at the bot's now
+    async with running_bot(fake_github, app_key, config=listed_config(), clock=clock) as bot:
+        scene = await opened(fake_github, bot)
+        await scene.say("/confirm", "maint")
+        await edit_body(scene, body(hub_url=f"https://{NEXT_HUB}"), "champion")
+        clock.now = START_UTC - timedelta(hours=1)  # within the lead time
+        await bot.bot.sync(REF, scene.number)
+        assert fake_github.dispatches == []
+        assert "awaiting confirmation again" in scene.status["body"]
+        # A writer confirms the new hub: it is pre-warmed at once, inside the lead time.
+        await scene.say("/confirm", "maint")
+        assert [h for h, _ in hubs_dispatched(fake_github)] == ["stat102"]
+
+
+async def test_a_writers_edit_of_a_confirmed_request_keeps_it_confirmed(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    clock = Clock(START_UTC - timedelta(days=3))
+    fake_github.clock = lambda: clock.now.timestamp()  # comments written at the bot's now
+    async with running_bot(fake_github, app_key, config=listed_config(), clock=clock) as bot:
+        scene = await opened(fake_github, bot)
+        await scene.say("/confirm", "maint")
+        await edit_body(scene, body(hub_url=f"https://{NEXT_HUB}"), "team-lead-tia")
+        state = read_status(scene.status["body"]).state
+        assert state.confirmation is not None and state.confirmation.by == "team-lead-tia"
+        clock.now = START_UTC - timedelta(hours=1)
+        await bot.bot.sync(REF, scene.number)
+        assert [h for h, _ in hubs_dispatched(fake_github)] == ["stat102"]
+
+
+async def test_an_unlisted_hub_is_never_dispatched(fake_github: FakeGitHub,
+                                                   app_key: str) -> None:
+    seed(fake_github)
+    fake_github.set_permission(REPO, "champion", "write")  # confirmed as filed
+    clock = Clock(START_UTC - timedelta(hours=1))
+    fake_github.clock = lambda: clock.now.timestamp()  # comments written at the bot's now
+    async with running_bot(fake_github, app_key, config=listed_config(), clock=clock) as bot:
+        # Looks like hub.cluster.domain, but the operator never listed it.
+        scene = await opened(fake_github, bot, hub_url="https://payroll.prod.example.com")
+        assert fake_github.dispatches == []
+        await scene.say("/prewarm", "lead-lee")
+        await bot.bot.sync(REF, scene.number)
+        assert fake_github.dispatches == []
+        assert "✅ by `@champion`" in scene.status["body"]  # confirmed: only the hub refuses
+        assert any("not one this deployment lists" in r for r in scene.replies)
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+async def test_closing_a_request_never_prewarmed_dispatches_no_scale_down(
+        fake_github: FakeGitHub, app_key: str, confirm: bool) -> None:
+    seed(fake_github)
+    clock = Clock(START_UTC - timedelta(hours=1) if not confirm else START_UTC - timedelta(days=3))
+    fake_github.clock = lambda: clock.now.timestamp()  # comments written at the bot's now
+    async with running_bot(fake_github, app_key, config=listed_config(), clock=clock) as bot:
+        scene = await opened(fake_github, bot)
+        if confirm:
+            await scene.say("/confirm", "maint")  # confirmed, but not yet pre-warmed
+        fake_github.edit_issue(REPO, scene.number, state="closed")
+        await bot.deliver("issues", issues_payload(fake_github, REPO, scene.number, "closed"))
+        await bot.settle()
+        clock.now = START_UTC + timedelta(days=1)
+        await bot.bot.sync(REF, scene.number)
+    assert fake_github.dispatches == []
+
+
+async def test_an_unconfirmed_booking_does_not_raise_another_requests_replicas(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    seed(fake_github)
+    clock = Clock(START_UTC - timedelta(days=3))
+    fake_github.clock = lambda: clock.now.timestamp()  # comments written at the bot's now
+    async with running_bot(fake_github, app_key, config=listed_config(), clock=clock) as bot:
+        # A stranger books the hub for a huge event at the same time...
+        big = await opened(fake_github, bot, attendees="600", event_name="Big")
+        # ...and an engineer's own request for a small one.
+        fake_github.set_permission(REPO, "maint", "write")
+        number = fake_github.add_issue(REPO, title="[Event]: small", labels=["event-request"],
+                                       created_at=OPENED, body=body(attendees="30"),
+                                       user="maint")
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+        await bot.bot.sync(REF, big.number)
+        clock.now = START_UTC - timedelta(hours=1)
+        for n in (big.number, number):
+            await bot.bot.sync(REF, n)
+        own = read_status(status_of(fake_github, number)["body"]).state
+    [(hub, replicas)] = hubs_dispatched(fake_github)
+    assert own.dispatches[0].inputs["replicas"] == replicas
+    assert replicas == "1", "the stranger's 600 attendees set the replicas"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot import lifecycle
+from bot.config import PrewarmConfig
 from bot.dispatching import prewarm_now, run_dispatches
 from bot.github import GitHubError
 from bot.model import RepoRef, WorkflowDispatch
@@ -52,6 +53,24 @@ PATTERN = base_config().prewarm.hub_pattern
 def test_target_for(host: str | None, clusters: dict[str, str],
                     expected: PrewarmTarget | str) -> None:
     cfg = replace(base_config().prewarm, clusters=clusters)
+    got = target_for(host, cfg)
+    if isinstance(expected, str):
+        assert isinstance(got, Refusal) and expected in got.reason
+    else:
+        assert got == expected
+
+
+@pytest.mark.parametrize(("host", "clusters", "expected"), [
+    # A stranger's hub that merely looks like hub.cluster.domain is not listed by default.
+    ("stat101.hubs.example.org", {}, "not one this deployment lists"),
+    ("evil.prod.example.com", {"stat101.hubs.example.org": "gke"}, "not one this deployment"),
+    ("stat101.hubs.example.org", {"stat101.hubs.example.org": "gke"},
+     PrewarmTarget("gke", "stat101")),
+])
+def test_the_default_config_lists_only_the_clusters_keys(
+        host: str, clusters: dict[str, str], expected: PrewarmTarget | str) -> None:
+    cfg = PrewarmConfig(repository=PREWARM_REPO, clusters=clusters)
+    assert cfg.hub_pattern == ""
     got = target_for(host, cfg)
     if isinstance(expected, str):
         assert isinstance(got, Refusal) and expected in got.reason
@@ -114,10 +133,35 @@ def test_scale_down_goes_to_what_was_prewarmed_even_after_the_hub_was_edited() -
     config = base_config()
     state = StatusState(dispatches=(DispatchRecord(
         PREWARM, "2027-03-09T17:00:00Z", {"cluster": "old", "hub": "exam1", "replicas": "9"},
-        True),))
+        True, hub="exam1.old.example.org"),))
     got = scale_down_dispatch(state, _request(), config)
     assert isinstance(got, WorkflowDispatch)
     assert got.inputs == {"cluster": "old", "hub": "exam1", "replicas": "0"}
+
+
+@pytest.mark.parametrize(("recorded", "clusters", "expected"), [
+    # The inputs come from the config now, not from what the record says was sent.
+    ({"cluster": "prod-main", "hub": "payroll", "replicas": "9"}, {},
+     {"cluster": "old", "hub": "exam1", "replicas": "0"}),
+    ({"cluster": "old", "hub": "exam1"}, {"exam1.old.example.org": "gke-2"},
+     {"cluster": "gke-2", "hub": "exam1", "replicas": "0"}),
+])
+def test_scale_down_inputs_are_derived_from_the_config_not_the_record(
+        recorded: dict[str, str], clusters: dict[str, str], expected: dict[str, str]) -> None:
+    config = base_config(clusters=clusters)
+    state = StatusState(dispatches=(DispatchRecord(
+        PREWARM, "2027-03-09T17:00:00Z", recorded, True, hub="exam1.old.example.org"),))
+    got = scale_down_dispatch(state, _request(), config)
+    assert isinstance(got, WorkflowDispatch) and got.inputs == expected
+
+
+def test_scale_down_of_a_hub_no_longer_listed_is_refused() -> None:
+    config = base_config(hub_pattern="")  # the operator lists no pattern any more
+    state = StatusState(dispatches=(DispatchRecord(
+        PREWARM, "2027-03-09T17:00:00Z", {"cluster": "old", "hub": "exam1"}, True,
+        hub="exam1.old.example.org"),))
+    got = scale_down_dispatch(state, _request(), config)
+    assert isinstance(got, Refusal) and "not one this deployment lists" in got.reason
 
 
 # --- when the lifecycle dispatches ----------------------------------------------------------
@@ -259,6 +303,7 @@ def _seed(fake: FakeGitHub) -> int:
     fake.add_repo(REPO, INSTALLATION)
     fake.add_repo(PREWARM_REPO, INSTALLATION)
     fake.set_workflows(PREWARM_REPO, ["scale-placeholders.yaml"])
+    fake.set_permission(REPO, "champion", "write")  # a writer's request: confirmed as filed
     return fake.add_issue(REPO, labels=["event-request"], created_at="2026-11-23T09:00:00Z",
                           body=form_body())
 

@@ -44,6 +44,7 @@ def seed(fake: FakeGitHub) -> None:
     fake.add_repo(REPO, INSTALLATION)
     fake.add_repo(PREWARM_REPO, INSTALLATION)
     fake.set_workflows(PREWARM_REPO, ["scale-placeholders.yaml"])
+    fake.set_permission(REPO, "champion", "write")  # writers' requests: confirmed as filed
 
 
 def new_request(fake: FakeGitHub, **answers: str | None) -> int:
