@@ -4,6 +4,11 @@ GitHub is the database: what the bot must remember about a request (an
 approval, the engineers it assigned, the reminders it sent, the dispatches it
 made) lives in a hidden block inside the status comment, so the server keeps
 nothing of its own and a restart loses nothing.
+
+Every writer can edit that comment, so the block the bot writes is signed for its issue
+(``seal_status``, ``bot.sealing``) and one read back is believed only when it verifies
+(``find_status``); one that does not grants nothing (``untrusted``). The MAC covers the
+block alone, so ticking a box in the visible checklist keeps it valid.
 """
 
 from __future__ import annotations

@@ -84,8 +84,8 @@ def add_request(fake: FakeGitHub, repo: str, *, opened: datetime, title: str,
     number = fake.add_issue(repo, title=title, body=request_body(**body),
                             labels=["event-request"], created_at=opened)
     if status is not None:
-        fake.add_comment(repo, number, status_body(status, ticked, repo=repo, number=number), BOT_LOGIN, "Bot",
-                         created_at=opened)
+        fake.add_comment(repo, number, status_body(status, ticked, repo=repo, number=number),
+                         BOT_LOGIN, "Bot", created_at=opened)
     if closed is not None:
         issue = fake.repo(repo).issues[number]
         issue.state, issue.state_reason = "closed", state_reason

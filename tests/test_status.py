@@ -185,6 +185,9 @@ def test_a_block_signed_for_this_issue_is_believed_whole(repo: str) -> None:
     assert status.verified and status.state == GRANTING
     # As the pure core renders it (unsigned), so an unchanged comment plans no edit.
     assert status.body == _body(GRANTING, None)
+    ticked = body.replace("<!-- item:a -->", "<!-- item:a -->\n- [x] More <!-- item:b -->")
+    again = verify_status(ticked, 5, KEYS, repo, 1)  # a box ticked: the block still verifies
+    assert again.verified and again.ticked == frozenset({"a", "b"})
 
 
 def test_key_rotation_the_second_key_verifies_and_the_first_signs() -> None:
