@@ -25,7 +25,7 @@ from .github_errors import GitHubError, redact
 from .logs import setup_logging
 from .metrics import Metrics
 from .scheduler import Scheduler
-from .sealing import StateKeys, state_keys
+from .sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 
 log = logging.getLogger("bot.serve")
 DEFAULT_PORT = 8080
@@ -118,6 +118,16 @@ def keys_from_env(env: Mapping[str, str]) -> StateKeys | None:
     return state_keys(env.get("BOT_STATE_KEY"), env.get("GITHUB_WEBHOOK_SECRET"))
 
 
+def server_keys(env: Mapping[str, str]) -> StateKeys:
+    """The keys ``serve`` signs with: a fixed development key, said loudly, with neither."""
+    keys = keys_from_env(env)
+    if keys is None:
+        log.warning("neither BOT_STATE_KEY nor GITHUB_WEBHOOK_SECRET is set: the hidden "
+                    "state is signed with a fixed development key anyone can forge")
+        return DEVELOPMENT_KEYS
+    return keys
+
+
 def github_factory(creds: AppCredentials | None, config: Config, env: Mapping[str, str]
                    ) -> Callable[[aiohttp.ClientSession], GitHubApp | None]:
     url = api_url(env)
@@ -153,10 +163,7 @@ def serve(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int
     if sock is None:
         return EXIT_RUNTIME
     port = sock.getsockname()[1]
-    keys = keys_from_env(env)
-    if keys is None:
-        log.warning("neither BOT_STATE_KEY nor GITHUB_WEBHOOK_SECRET is set: the hidden "
-                    "state is signed with a fixed development key anyone can forge")
+    keys = server_keys(env)
     settings = Settings(
         config=config, form=form, webhook_secret=env.get("GITHUB_WEBHOOK_SECRET") or None,
         dry_run=args.dry_run, scheduler=not args.no_scheduler,

@@ -11,10 +11,13 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.config import Config
 from bot.lifecycle import ARMED, SUMMARY, reminder_key
 from bot.model import RepoRef
-from bot.sealing import StateKeys
+from bot.sealing import DEVELOPMENT_KEYS, StateKeys, derived_key
+from bot.serve import server_keys
 from bot.status import (
     MARKER,
     DispatchRecord,
@@ -113,8 +116,9 @@ def signed_for(fake: FakeGitHub, number: int, keys: StateKeys = STATE_KEYS) -> S
 
 
 async def test_an_approved_block_pasted_into_another_request_approves_nothing(
-        fake_github: FakeGitHub, app_key: str) -> None:
+        fake_github: FakeGitHub, app_key: str, caplog: pytest.LogCaptureFixture) -> None:
     seed(fake_github)
+    caplog.set_level("WARNING", logger="bot.apply")
     async with running_bot(fake_github, app_key, config=config(), clock=Clock()) as bot:
         approved = await open_request(fake_github, bot, enhanced_body())
         other = await open_request(fake_github, bot, enhanced_body(event_name="STAT 102"))
@@ -125,6 +129,8 @@ async def test_an_approved_block_pasted_into_another_request_approves_nothing(
         await resync(fake_github, bot, other)
     assert "tier: pending" in labels(fake_github, other)
     assert "tier: enhanced" not in labels(fake_github, other)
+    assert f"status comment on {REPO}#{other} does not verify" in caplog.text
+    assert f"{REPO}#{approved} does not" not in caplog.text
     # Written again with a block signed for this request, which approves nothing.
     assert signed_for(fake_github, other).approval is None
     assert signed_for(fake_github, approved).approval is not None
@@ -200,3 +206,16 @@ async def test_a_rotated_key_still_verifies_and_the_next_write_signs_with_the_fi
     assert signed_for(fake_github, number, StateKeys((b"new key",))).approval is not None
     body = status_of(fake_github, number)["body"]
     assert not verify_status(body, 1, old, REPO, number).verified
+
+
+@pytest.mark.parametrize(("env", "keys", "warned"), [
+    ({"BOT_STATE_KEY": "new,old", "GITHUB_WEBHOOK_SECRET": "s"}, (b"new", b"old"), False),
+    ({"GITHUB_WEBHOOK_SECRET": "s"}, (derived_key("s").encode(),), False),
+    ({}, DEVELOPMENT_KEYS.keys, True),  # serve --dry-run without credentials
+])
+def test_serve_takes_its_keys_from_the_environment_and_warns_without_any(
+        env: dict[str, str], keys: tuple[bytes, ...], warned: bool,
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="bot.serve"):
+        assert server_keys(env).keys == keys
+    assert ("development key" in caplog.text) is warned
