@@ -22,7 +22,8 @@ from bot.forms import FormTemplate
 from bot.labels_sync import label_specs
 from bot.model import Desired, IssueSnapshot, RepoRef, comment_from_json, issue_from_json
 from bot.plan import plan
-from bot.status import find_status, read_status
+from bot.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
+from bot.status import find_status, read_status, seal_status
 from tests.fakegithub import FakeGitHub
 from tests.payloads import issues_payload
 
@@ -112,11 +113,16 @@ def check_steady(fake: FakeGitHub, repo: str, number: int, config: Config,
     ref = RepoRef(owner, name, fake.repo(repo).installation_id)
     issue = issue_from_json(fake.issue(repo, number), ref)
     comments = [c for c in (comment_from_json(x) for x in fake.comments(repo, number)) if c]
-    status, _ = find_status(comments, bot_login(fake))
+    status, _ = find_status(comments, bot_login(fake), state_keys_of(fake), repo, number)
     _, desired = plan(issue, status, config, form, now)
-    if not is_nothing(desired):
+    if status is None or not status.verified or not is_nothing(desired):
         raise RuntimeError(f"{repo}#{number} is not in the steady state the benchmark needs: "
                            f"the bot would apply {desired}")
+
+
+def state_keys_of(fake: FakeGitHub) -> StateKeys:
+    """The keys the bot under test signs with: derived from the fake's webhook secret."""
+    return state_keys(None, fake.webhook_secret) or DEVELOPMENT_KEYS
 
 
 def add_repo(fake: FakeGitHub, repo: str, installation_id: int, config: Config) -> None:
@@ -156,8 +162,8 @@ async def seed_steady(fake: FakeGitHub, repos: list[str], count: int, config: Co
         number = fake.add_issue(repo, title=f"Event request ({name})", body=bodies[name],
                                 user=CHAMPION, labels=state.labels, created_at=created_at,
                                 assignees=state.assignees)
-        fake.add_comment(repo, number, state.comment, bot_login(fake), "Bot",
-                         created_at=created_at)
+        signed = seal_status(state.comment, state_keys_of(fake), repo, number)
+        fake.add_comment(repo, number, signed, bot_login(fake), "Bot", created_at=created_at)
         seeded.numbers[repo].append(number)
     for repo, numbers in seeded.numbers.items():
         for number in {numbers[0], numbers[-1]} if numbers else set():

@@ -28,6 +28,8 @@ from .model import (
 from .plan import Triage, iso, plan
 from .prewarm import with_records
 from .request import EventRequest
+from .sealing import DEVELOPMENT_KEYS, StateKeys
+from .status import seal_status
 
 EXIT_USAGE = 2
 
@@ -119,8 +121,10 @@ class _AssumeDispatched:
 
 
 def preview_first_sync(issue: IssueSnapshot, config: Config, form: FormTemplate,
-                       now: datetime, notes: tuple[str, ...] = ()) -> PlanPreview:
-    """``bot.apply.sync_request``'s pure steps for an issue with no comments yet."""
+                       now: datetime, notes: tuple[str, ...] = (),
+                       keys: StateKeys = DEVELOPMENT_KEYS) -> PlanPreview:
+    """``bot.apply.sync_request``'s pure steps for an issue with no comments yet (its
+    state block signed under ``keys``, as the server would)."""
     result, desired = plan(issue, None, config, form, now)
     dispatched = desired.dispatches
     if dispatched:
@@ -134,6 +138,9 @@ def preview_first_sync(issue: IssueSnapshot, config: Config, form: FormTemplate,
         result, desired = plan(issue, with_records(None, records), config, form, now)
         desired = replace(desired, dispatches=())
     desired = outbox.settle(issue, None, (), None, desired)
+    if desired.status_body is not None:
+        desired = replace(desired, status_body=seal_status(
+            desired.status_body, keys, issue.repo.full_name, issue.number))
     return PlanPreview(issue, result, desired, dispatched,
                        end_as_read(issue, form, config, result.request), notes)
 
@@ -255,7 +262,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return _fail(f"{path}: cannot be read as an issue body or webhook payload ({e})")
     if args.author_confirms:  # GitHub is not asked here: the person running it says so
         issue = replace(issue, trust=Trust(author=True))
-    preview = preview_first_sync(issue, config, form, now, notes)
+    from .serve import keys_from_env
+
+    # Signed as the server would sign it (a fixed development key without either setting).
+    keys = keys_from_env(os.environ) or DEVELOPMENT_KEYS
+    preview = preview_first_sync(issue, config, form, now, notes, keys)
     if args.format == "json":
         # The JSON object's keys are the contract's; a note goes to stderr instead.
         for note in notes:

@@ -32,6 +32,7 @@ from .plan import Reopening, triage
 from .repo_config import RepoConfigs
 from .request import is_event_request
 from .scheduler import Agenda, Scheduler, note_sync
+from .sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from .server import Delivery, DeliveryQueue, webhook_route
 
 log = logging.getLogger("bot.app")
@@ -54,6 +55,12 @@ class Settings:
     dry_run: bool = False
     scheduler: bool = True
     dashboard_token: str | None = None
+    state_keys: StateKeys | None = None  # BOT_STATE_KEY; None: derived from webhook_secret
+
+    @property
+    def keys(self) -> StateKeys:
+        """The hidden state's keys (``bot.sealing``): a fixed development key with neither."""
+        return self.state_keys or state_keys(None, self.webhook_secret) or DEVELOPMENT_KEYS
 
 
 def repo_from_payload(payload: dict[str, Any]) -> RepoRef | None:
@@ -154,7 +161,7 @@ class EventBot:
                         bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
                         issue_is_current=current,
                         read_comments=not self.settings.dry_run,
-                        hub_bookings=self.index.hub_bookings,
+                        hub_bookings=self.index.hub_bookings, state_keys=self.settings.keys,
                         trust=lambda issue: trust_for(client, issue, loaded.config, edited),
                     )
                     self._synced[key] = time.monotonic()
@@ -336,7 +343,8 @@ class EventBot:
             # Only a confirmed request books nodes: its author's word, else its status comment.
             issue = replace(issue, trust=await trust_for(client, issue, config))
             status = (None if issue.trust.author else
-                      (await read_status(client, issue, await self.bot_login()))[0])
+                      (await read_status(client, issue, await self.bot_login(),
+                                         self.settings.keys))[0])
             entry = entry_from(issue, triage(issue, status, config, self.settings.form,
                                              self.clock()), frozenset())
             if entry is not None:
@@ -390,7 +398,8 @@ class EventBot:
             config = await self.config_for(client, repo.full_name)
             listed = await client.open_issues(repo.full_name, None)
             for issue in self._event_requests(listed, repo, config):
-                status, _ = await read_status(client, issue, await self.bot_login())
+                status, _ = await read_status(client, issue, await self.bot_login(),
+                                              self.settings.keys)
                 triaged = triage(issue, status, config, self.settings.form, self.clock())
                 ticked = status.ticked if status is not None else frozenset()
                 entry = entry_from(issue, triaged, ticked)

@@ -30,7 +30,8 @@ from .model import (
 from .plan import Triage, plan
 from .prewarm import with_records
 from .request import is_event_request
-from .status import StatusComment, find_status
+from .sealing import StateKeys
+from .status import StatusComment, find_status, seal_status
 
 log = logging.getLogger("bot.apply")
 
@@ -67,9 +68,21 @@ async def _read_comments(client: IssueClient, issue: IssueSnapshot) -> list[Comm
     return [c for c in (comment_from_json(x) for x in raw) if c is not None]
 
 
-async def read_status(client: IssueClient, issue: IssueSnapshot, bot_login: str | None
-                      ) -> tuple[StatusComment | None, tuple[int, ...]]:
-    return find_status(await _read_comments(client, issue), bot_login)
+async def read_status(client: IssueClient, issue: IssueSnapshot, bot_login: str | None,
+                      keys: StateKeys) -> tuple[StatusComment | None, tuple[int, ...]]:
+    return _verified(await _read_comments(client, issue), issue, bot_login, keys)
+
+
+def _verified(comments: list[Comment], issue: IssueSnapshot, bot_login: str | None,
+              keys: StateKeys) -> tuple[StatusComment | None, tuple[int, ...]]:
+    status, duplicates = find_status(comments, bot_login, keys, issue.repo.full_name,
+                                     issue.number)
+    if status is not None and not status.verified:
+        log.warning("the state block in the status comment on %s#%s does not verify "
+                    "(edited, copied from another request, or written before it was "
+                    "signed): it grants nothing and is written again",
+                    issue.repo.full_name, issue.number)
+    return status, duplicates
 
 
 async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: StatusComment | None,
@@ -124,6 +137,7 @@ async def sync_request(
     read_comments: bool = True,
     issue_is_current: bool = False,
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] | None = None,
+    state_keys: StateKeys,
     trust: Callable[[IssueSnapshot], Awaitable[Trust]] | None = None,
 ) -> SyncResult:
     """Bring one request to the state its body, its status comment and the clock call for.
@@ -141,7 +155,7 @@ async def sync_request(
     comments: list[Comment] = []
     if read_comments:
         comments = await _read_comments(client, issue)
-        status, duplicates = find_status(comments, bot_login)
+        status, duplicates = _verified(comments, issue, bot_login, state_keys)
         if status is not None and issue_json is not None and not issue_is_current:
             # The bot has acted on this issue before, so the payload may predate that
             # (a redelivery, a late second delivery): plan from the issue as it is now.
@@ -164,9 +178,14 @@ async def sync_request(
             desired = hook(issue, status_after, triage, desired)
         if desired.dispatches:  # one round per sync; a retry waits for a later one
             desired = replace(desired, dispatches=())
+    if status is not None and not status.verified and desired.status_body is None:
+        desired = replace(desired, status_body=status.body)  # a block that failed: signed now
     # Replies are owed in the status comment before they are posted: none is lost if the
     # sync stops half-way, and one an earlier sync owed is posted now.
     desired = outbox.settle(issue, status, comments, bot_login, desired)
+    if desired.status_body is not None:
+        desired = replace(desired, status_body=seal_status(
+            desired.status_body, state_keys, repo.full_name, number))
     writes = await apply_desired(client, issue, status, desired)
     for dup in duplicates:
         # Two processes raced to post the first status comment: keep the oldest.

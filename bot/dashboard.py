@@ -344,7 +344,7 @@ async def build_chart(bot: Any, now: datetime) -> ChartData:
                 else bot.config
             # The type and the start come from the issue alone: no comments are read.
             records = await fetch_records(client, full, config, bot.settings.form, now,
-                                          with_status=False)
+                                          keys=bot.settings.keys, with_status=False)
             pairs += [(r.month, r.event_type) for r in records]
     return ChartData(chart_months(pairs, now), now,
                      "every event request in every installation, open and closed, by the "

@@ -9,6 +9,18 @@ comments anyway: an outbox entry whose marker no comment of the bot's holds is p
 then, and the next status comment written drops the entries that are out. That makes
 each reply exactly once (``create_comment`` already never posts one twice after an
 ambiguous failure), at no extra call.
+
+The bot posts only replies it rendered itself. An entry holds the reply's text as the
+bot rendered it, and that text is protected by the state block's MAC (``bot.sealing``),
+bound to this repository and issue: only a block the bot signed for this very request
+can owe a reply. A block that fails verification owes nothing (``status.untrusted``
+drops its outbox with everything else that is not on the harmless list), so pasted or
+forged text is never posted; the cost is that a reply owed at the moment a writer
+damages the block is lost. Storing what is needed to render each reply again instead
+was weighed and not chosen: replies come from many places (command answers that depend
+on the actor and the moment, reminders, notices, config notes), each would need its
+inputs kept in the state and a renderer to match, for no gain in trust over a text the
+MAC already covers.
 """
 
 from __future__ import annotations

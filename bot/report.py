@@ -44,6 +44,7 @@ from .forms import FormTemplate
 from .model import IssueSnapshot, RepoRef, comment_from_json, issue_from_json, parse_github_time
 from .plan import Triage, iso, triage
 from .request import is_event_request
+from .sealing import DEVELOPMENT_KEYS, StateKeys
 from .status import StatusComment, find_status
 
 UNKNOWN = "unknown"
@@ -348,7 +349,7 @@ def summarize(repo: str, records: Iterable[RequestRecord], config: Config, *,
 
 
 async def fetch_records(client: Any, repo: str, config: Config, form: FormTemplate,
-                        now: datetime, *, bot_login: str | None = None,
+                        now: datetime, *, keys: StateKeys, bot_login: str | None = None,
                         with_status: bool = True) -> list[RequestRecord]:
     """Every event request in ``repo`` (open and closed), re-triaged.
 
@@ -380,7 +381,7 @@ async def fetch_records(client: Any, repo: str, config: Config, form: FormTempla
             async with gate:
                 raw = await client.issue_comments(repo, issue.number)
             comments = [c for c in (comment_from_json(x) for x in raw) if c is not None]
-            status, _ = find_status(comments, bot_login)
+            status, _ = find_status(comments, bot_login, keys, repo, issue.number)
         result = triage(issue, status, config, form, now)
         return record_from(issue, status, result, config, now,
                            closed=parse_github_time(data.get("closed_at")))
@@ -645,7 +646,7 @@ async def build_report(repo: str, env: Mapping[str, str], config: Config, form: 
     from .access import app_get
     from .github import GitHubApp, GitHubError, TokenClient, credentials_from_env
     from .repo_config import RepoConfigs
-    from .serve import api_url
+    from .serve import api_url, keys_from_env
 
     now = now or datetime.now(UTC)
     owner, _, name = repo.partition("/")
@@ -677,8 +678,12 @@ async def build_report(repo: str, env: Mapping[str, str], config: Config, form: 
         if loaded.broken:
             warnings.append(f"{repo}'s .github/event-bot.yml cannot be used, so the "
                             "deployment's config was: " + "; ".join(loaded.problem))
+        keys = keys_from_env(env)
+        if keys is None:
+            warnings.append("neither BOT_STATE_KEY nor GITHUB_WEBHOOK_SECRET is set, so no "
+                            "request's approval could be verified: all count as pending")
         records = await fetch_records(client, repo, loaded.config, form, now,
-                                      bot_login=bot_login)
+                                      keys=keys or DEVELOPMENT_KEYS, bot_login=bot_login)
     report = summarize(repo, records, loaded.config, since=since, until=until, generated=now)
     if warnings:
         from dataclasses import replace

@@ -25,6 +25,7 @@ from .github_errors import GitHubError, redact
 from .logs import setup_logging
 from .metrics import Metrics
 from .scheduler import Scheduler
+from .sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 
 log = logging.getLogger("bot.serve")
 DEFAULT_PORT = 8080
@@ -112,6 +113,21 @@ def bind(port: int) -> socket.socket | None:
     return sock
 
 
+def keys_from_env(env: Mapping[str, str]) -> StateKeys | None:
+    """``BOT_STATE_KEY``, else derived from ``GITHUB_WEBHOOK_SECRET``; None: neither is set."""
+    return state_keys(env.get("BOT_STATE_KEY"), env.get("GITHUB_WEBHOOK_SECRET"))
+
+
+def server_keys(env: Mapping[str, str]) -> StateKeys:
+    """The keys ``serve`` signs with: a fixed development key, said loudly, with neither."""
+    keys = keys_from_env(env)
+    if keys is None:
+        log.warning("neither BOT_STATE_KEY nor GITHUB_WEBHOOK_SECRET is set: the hidden "
+                    "state is signed with a fixed development key anyone can forge")
+        return DEVELOPMENT_KEYS
+    return keys
+
+
 def github_factory(creds: AppCredentials | None, config: Config, env: Mapping[str, str]
                    ) -> Callable[[aiohttp.ClientSession], GitHubApp | None]:
     url = api_url(env)
@@ -147,10 +163,11 @@ def serve(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int
     if sock is None:
         return EXIT_RUNTIME
     port = sock.getsockname()[1]
+    keys = server_keys(env)
     settings = Settings(
         config=config, form=form, webhook_secret=env.get("GITHUB_WEBHOOK_SECRET") or None,
         dry_run=args.dry_run, scheduler=not args.no_scheduler,
-        dashboard_token=env.get("DASHBOARD_TOKEN") or None,
+        dashboard_token=env.get("DASHBOARD_TOKEN") or None, state_keys=keys,
     )
     app = create_app(settings, github_factory(creds, config, env))
     log.info("serving on 0.0.0.0:%d%s", port, " (dry run: nothing is written to GitHub)"
@@ -166,8 +183,8 @@ async def _run_scheduler(config: Config, form: FormTemplate, creds: AppCredentia
     """``tick`` (once): reconcile, sweep deliveries, do what is due; ``clock``: loop."""
     async with aiohttp.ClientSession() as session:
         github = GitHubApp(session, creds, api_url(env), config.github)
-        bot = EventBot(Settings(config, form, env.get("GITHUB_WEBHOOK_SECRET")), github,
-                       Metrics())
+        bot = EventBot(Settings(config, form, env.get("GITHUB_WEBHOOK_SECRET"),
+                                state_keys=keys_from_env(env)), github, Metrics())
         scheduler = Scheduler(bot)
         if once:
             return await scheduler.run_once()

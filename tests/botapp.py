@@ -19,11 +19,13 @@ from bot.app import EventBot, Settings, create_app
 from bot.config import Config, load_config
 from bot.forms import FormTemplate, load_form
 from bot.github import AppCredentials, GitHubApp
+from bot.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from bot.server import DeliveryQueue
 
 from .payloads import sign
 
 SECRET = "test-secret"
+STATE_KEYS = state_keys(None, SECRET) or DEVELOPMENT_KEYS  # as the bot derives them
 
 
 @dataclass
@@ -102,11 +104,13 @@ async def running_bot(fake: Any, app_key: str, *, config: Config | None = None,
                       clock: Callable[[], datetime] | None = None,
                       dry_run: bool = False, secret: str | None = SECRET,
                       scheduler: bool = False, dashboard_token: str | None = None,
-                      github: bool = True) -> AsyncIterator[RunningBot]:
+                      github: bool = True, state_keys: StateKeys | None = None
+                      ) -> AsyncIterator[RunningBot]:
     config = config or fast_config()
     form = form or load_form(config.form_path)
     settings = Settings(config=config, form=form, webhook_secret=secret, dry_run=dry_run,
-                        scheduler=scheduler, dashboard_token=dashboard_token)
+                        scheduler=scheduler, dashboard_token=dashboard_token,
+                        state_keys=state_keys)
     creds = AppCredentials(app_id=str(fake.app_id), private_key=app_key)
 
     def factory(session: aiohttp.ClientSession) -> GitHubApp | None:

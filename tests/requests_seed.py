@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.forms import FormTemplate, load_form, render_form_body
-from bot.status import MARKER, StatusState, state_block
+from bot.status import MARKER, StatusState, seal_status, state_block
 
-from .botapp import fast_config
+from .botapp import STATE_KEYS, fast_config
 from .fakegithub import FakeGitHub
 
 BOT_LOGIN = "event-support-bot[bot]"
@@ -61,12 +61,14 @@ def request_body(*, hub: str, name: str, event_type: str, start: str, end: str,
     return render_form_body(FORM, answers)
 
 
-def status_body(state: StatusState, ticked: Iterable[str] = ()) -> str:
-    """A status comment with just what the bot reads back: the marker, ticks and state."""
+def status_body(state: StatusState, ticked: Iterable[str] = (), *, repo: str = "",
+                number: int = 0) -> str:
+    """A status comment with just what the bot reads back: the marker, ticks and state
+    (signed for ``repo#number`` as the bot signs it under the test secret)."""
     lines = [MARKER, "### Event support", ""]
     lines += [f"- [x] done <!-- item:{item} -->" for item in ticked]
     lines += ["", state_block(state)]
-    return "\n".join(lines)
+    return seal_status("\n".join(lines), STATE_KEYS, repo, number)
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ def add_request(fake: FakeGitHub, repo: str, *, opened: datetime, title: str,
     number = fake.add_issue(repo, title=title, body=request_body(**body),
                             labels=["event-request"], created_at=opened)
     if status is not None:
-        fake.add_comment(repo, number, status_body(status, ticked), BOT_LOGIN, "Bot",
-                         created_at=opened)
+        fake.add_comment(repo, number, status_body(status, ticked, repo=repo, number=number),
+                         BOT_LOGIN, "Bot", created_at=opened)
     if closed is not None:
         issue = fake.repo(repo).issues[number]
         issue.state, issue.state_reason = "closed", state_reason

@@ -17,7 +17,7 @@ import pytest
 
 from bot.status import MARKER, read_status
 
-from .botapp import Clock, fast_config, running_bot
+from .botapp import SECRET, Clock, fast_config, running_bot
 from .fakegithub import FakeGitHub
 from .payloads import issues_payload
 from .requests_seed import exam_body
@@ -181,10 +181,12 @@ async def test_plan_shows_the_status_comment_and_replies_the_server_posts(
     now = Clock().now.isoformat()
     args = ("plan", str(path), "--now", now, "--config", str(config_file),
             *(("--author-confirms",) if prewarm_repo else ()))
-    data = json.loads(run(*args, "--format", "json").stdout)
+    # Under the server's secret, so the state block is signed with the server's key.
+    keyed = {**clean_env(), "GITHUB_WEBHOOK_SECRET": SECRET}
+    data = json.loads(run(*args, "--format", "json", env=keyed).stdout)
     assert read_status(data["comment"]).state == read_status(status).state  # a readable diff
     assert data["comment"] == status
-    text = run(*args).stdout
+    text = run(*args, env=keyed).stdout
     assert status in text and all(r in text for r in replies)
     assert ("dispatch:   prewarm" in text) is bool(prewarm_repo)
 

@@ -34,7 +34,7 @@ from bot.model import RepoRef, comment_from_json, issue_from_json
 from bot.plan import plan
 from bot.status import MARKER, find_status
 
-from .botapp import Clock, RunningBot, fast_config, running_bot
+from .botapp import STATE_KEYS, Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub, Faults
 from .payloads import issue_comment_payload, issues_payload
 from .requests_seed import FORM, option
@@ -142,7 +142,7 @@ def unsettled(fake: FakeGitHub, repo: str, number: int, config: Config,
     issue = issue_from_json(fake.issue(repo, number), ref)
     comments = [c for c in (comment_from_json(x) for x in fake.comments(repo, number))
                 if c is not None]
-    status, duplicates = find_status(comments, BOT_LOGIN)
+    status, duplicates = find_status(comments, BOT_LOGIN, STATE_KEYS, repo, number)
     _, desired = plan(issue, status, config, FORM, now)
     left = [f"duplicate status comments {duplicates}"] if duplicates else []
     for name in ("labels_add", "labels_remove", "assignees_add", "assignees_remove",

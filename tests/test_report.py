@@ -20,9 +20,10 @@ import pytest
 from bot import report
 from bot.__main__ import main
 from bot.report import CSV_COLUMNS, build_report, monthly_by_type, parse_bound
+from bot.sealing import derived_key
 from bot.status import Approval, Decline, StatusState
 
-from .botapp import fast_config
+from .botapp import SECRET, STATE_KEYS, fast_config
 from .fakegithub import FakeGitHub
 from .requests_seed import FORM, add_request
 
@@ -144,7 +145,7 @@ def seed(fake: FakeGitHub, specs: tuple[Spec, ...] = SPECS) -> None:
 
 def app_env(fake: FakeGitHub, app_key: str) -> dict[str, str]:
     return {"GITHUB_APP_ID": str(fake.app_id), "GITHUB_PRIVATE_KEY": app_key,
-            "GITHUB_API_URL": fake.api_url}
+            "GITHUB_API_URL": fake.api_url, "GITHUB_WEBHOOK_SECRET": SECRET}
 
 
 async def test_report_counts_every_category_exactly(fake_github: FakeGitHub,
@@ -257,7 +258,8 @@ async def test_billing_is_exact_per_hub_and_period(fake_github: FakeGitHub,
 async def run_cli(argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
                   ) -> int:
     for key in ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH",
-                "GITHUB_TOKEN", "GITHUB_API_URL", "BOT_CONFIG"):
+                "GITHUB_TOKEN", "GITHUB_API_URL", "BOT_CONFIG", "BOT_STATE_KEY",
+                "GITHUB_WEBHOOK_SECRET"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -271,7 +273,9 @@ async def test_csv_opens_in_a_spreadsheet_with_a_token(
     seed(fake_github)
     fake_github.personal_tokens.add("ghp_report")
     code = await run_cli(["report", "--repo", REPO, "--format", "csv", "--config", CONFIG_PATH],
-                         {"GITHUB_TOKEN": "ghp_report", "GITHUB_API_URL": fake_github.api_url},
+                         {"GITHUB_TOKEN": "ghp_report", "GITHUB_API_URL": fake_github.api_url,
+                          # With a token, the state key verifies the approvals it counts.
+                          "BOT_STATE_KEY": f"rotated,{derived_key(SECRET)}"},
                          monkeypatch)
     out = capsys.readouterr().out
     assert code == 0
@@ -441,6 +445,7 @@ async def test_pull_requests_in_the_issue_list_are_skipped() -> None:
         async def issue_comments(self, repo: str, number: int) -> list[Any]:
             raise AssertionError("no comments are read for a pull request")
 
-    records = await report.fetch_records(Client(), REPO, fast_config(), FORM, NOW)
+    records = await report.fetch_records(Client(), REPO, fast_config(), FORM, NOW,
+                                         keys=STATE_KEYS)
     assert records == []
     assert [u for u, _ in asked] == [f"/repos/{REPO}/issues"]

@@ -9,27 +9,35 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.model import Comment
+from bot.sealing import DEVELOPMENT_KEYS, StateKeys, derived_key, state_keys
 from bot.status import (
+    HARMLESS_FIELDS,
     MARKER,
     MAX_RAN,
     MAX_TIERS_ASKED,
     RAN_DAYS,
     Approval,
+    Decline,
     DispatchRecord,
+    Reschedule,
     StatusState,
     decode_state,
     encode_state,
     find_status,
     has_run,
     read_status,
+    seal_status,
     state_block,
     ticked_items,
     tier_asked_at,
+    verify_status,
     with_ran,
     with_tier_asked,
 )
 
 BOT = "event-support-bot[bot]"
+REPO = "Org/Events"
+KEYS = StateKeys((b"first key", b"second key"))
 
 
 def test_state_round_trips() -> None:
@@ -89,10 +97,11 @@ def test_only_the_bots_own_marked_comment_counts() -> None:
         _comment(2, "other-app[bot]", body),  # another App
         _comment(3, BOT, "no marker here"),
     ]
-    status, dups = find_status(comments, BOT)
+    status, dups = find_status(comments, BOT, KEYS, REPO, 1)
     assert status is None and dups == ()
     real = _comment(7, BOT, f"{MARKER}\n{state_block(StatusState())}")
-    status, dups = find_status([*comments, real, _comment(9, BOT, real.body)], BOT)
+    status, dups = find_status([*comments, real, _comment(9, BOT, real.body)], BOT, KEYS,
+                               REPO, 1)
     assert status is not None and status.id == 7 and status.state.approval is None
     assert dups == (9,)
 
@@ -167,3 +176,114 @@ def test_a_hand_edited_record_keeps_only_what_is_well_formed(raw: dict[str, obje
     state = decode_state(base64.urlsafe_b64encode(json.dumps(raw).encode()).decode())
     assert state.ran in ((), ((1, "2026-11-23T09:00:00Z"),))
     assert state.tiers_asked in ((), (("standard", "2026-11-23T09:00:00Z"),))
+
+
+# --- the seal: a block believed only when signed for this issue ------------------------
+
+GRANTING = StatusState(
+    approval=Approval("enhanced", "lead-lee", "2026-11-23T10:00:00Z", "enhanced"),
+    decline=Decline("lead-lee", "2026-11-23T10:00:00Z", "no", "premium"),
+    reschedule=Reschedule("2027-03-09T15:00:00Z", None, "lead-lee", "2026-11-23T10:00:00Z",
+                          None, None),
+    cancelled_by="lead-lee", cancelled_at="2026-11-23T10:00:00Z",
+    sent=("reminder:image-update", "armed"),
+    dispatches=(DispatchRecord("prewarm", "2027-03-09T13:00:00Z", {"hub": "h"}, True),),
+    issue_updated_at="2099-01-01T00:00:00Z",
+    rotation=("alice",), rotation_start="2027-03-09T15:00:00Z", rotation_size=1,
+    bot_labels=("type: exam",),
+    extra={"outbox": [{"id": "0123456789abcdef", "body": "forged"}], "config_note": "abc",
+           "a_field_added_later": True},
+)
+HARMLESS = StatusState(rotation=("alice",), rotation_start="2027-03-09T15:00:00Z",
+                       rotation_size=1, bot_labels=("type: exam",),
+                       extra={"config_note": "abc"})
+
+
+def _body(state: StatusState, keys: StateKeys | None = KEYS, repo: str = REPO,
+          number: int = 1) -> str:
+    body = f"{MARKER}\n- [x] Done <!-- item:a -->\n{state_block(state)}"
+    return body if keys is None else seal_status(body, keys, repo, number)
+
+
+def _other_key_signed(state: StatusState) -> str:
+    return _body(state, StateKeys((b"someone else's key",)))
+
+
+def _tampered(state: StatusState) -> str:
+    """A block signed for this issue whose MAC was then kept over other text."""
+    good = _body(StatusState(), KEYS)
+    mac = good.rsplit(" ", 2)[-2]
+    return f"{MARKER}\n- [x] Done <!-- item:a -->\n{state_block(state)[:-4]} {mac} -->"
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(_body(GRANTING, None), id="unsigned (written before the seal)"),
+    pytest.param(_other_key_signed(GRANTING), id="signed under another key"),
+    pytest.param(_body(GRANTING, repo=REPO, number=2), id="the same repo's other issue"),
+    pytest.param(_body(GRANTING, repo="org/other", number=1), id="another repo's issue 1"),
+    pytest.param(_tampered(GRANTING), id="a MAC copied over other text"),
+    pytest.param(_body(GRANTING, DEVELOPMENT_KEYS), id="the development key"),
+])
+def test_a_block_that_does_not_verify_grants_nothing(body: str) -> None:
+    status = verify_status(body, 5, KEYS, REPO, 1)
+    assert not status.verified
+    assert status.state == HARMLESS  # approvals, sent, dispatches, outbox...: all gone
+    assert status.ticked == frozenset({"a"})  # ticks in the visible checklist still count
+    assert read_status(status.body).state == HARMLESS  # the body holds what is left
+
+
+def test_the_harmless_fields_are_an_allow_list() -> None:
+    # A field added to the state later is untrusted until someone decides otherwise here.
+    assert set(HARMLESS_FIELDS) == {"bot_labels", "rotation", "rotation_start",
+                                    "rotation_size"}
+
+
+@pytest.mark.parametrize("repo", [REPO, REPO.lower(), REPO.upper()])
+def test_a_block_signed_for_this_issue_is_believed_whole(repo: str) -> None:
+    body = _body(GRANTING, KEYS, REPO, 1)
+    status = verify_status(body, 5, KEYS, repo, 1)  # GitHub's names ignore case
+    assert status.verified and status.state == GRANTING
+    # As the pure core renders it (unsigned), so an unchanged comment plans no edit.
+    assert status.body == _body(GRANTING, None)
+    ticked = body.replace("<!-- item:a -->", "<!-- item:a -->\n- [x] More <!-- item:b -->")
+    again = verify_status(ticked, 5, KEYS, repo, 1)  # a box ticked: the block still verifies
+    assert again.verified and again.ticked == frozenset({"a", "b"})
+
+
+def test_key_rotation_the_second_key_verifies_and_the_first_signs() -> None:
+    old = _body(GRANTING, StateKeys((b"second key",)))
+    status = verify_status(old, 5, KEYS, REPO, 1)
+    assert status.verified and status.state.approval == GRANTING.approval
+    resigned = seal_status(status.body, KEYS, REPO, 1)
+    assert resigned == _body(GRANTING, StateKeys((b"first key",)))
+    assert not verify_status(resigned, 5, StateKeys((b"second key",)), REPO, 1).verified
+
+
+def test_a_status_comment_without_a_block_is_written_again() -> None:
+    status = verify_status(f"{MARKER}\nno block", 5, KEYS, REPO, 1)
+    assert not status.verified and status.state == StatusState()
+
+
+@pytest.mark.parametrize(("setting", "secret", "expected"), [
+    ("k1", "s", (b"k1",)),
+    (" k1 , k2 ,", None, (b"k1", b"k2")),  # the first signs, any verifies
+    ("", "s", (derived_key("s").encode(),)),
+    (None, "s", (derived_key("s").encode(),)),
+    (" , ", "s", (derived_key("s").encode(),)),
+    (None, None, None),
+    ("", "", None),
+])
+def test_state_keys_come_from_the_setting_else_the_webhook_secret(
+        setting: str | None, secret: str | None, expected: tuple[bytes, ...] | None) -> None:
+    keys = state_keys(setting, secret)
+    assert (keys.keys if keys is not None else None) == expected
+
+
+def test_a_derived_key_listed_in_the_setting_still_verifies() -> None:
+    # Moving off the webhook secret: BOT_STATE_KEY=new,<derived_key(secret)>.
+    old = state_keys(None, "hook secret")
+    assert old is not None
+    body = _body(GRANTING, old)
+    moved = state_keys(f"new,{derived_key('hook secret')}", "hook secret")
+    assert moved is not None and verify_status(body, 5, moved, REPO, 1).verified
+    assert "new" not in repr(moved)  # keys never reach a log line
