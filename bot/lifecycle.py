@@ -50,7 +50,8 @@ Decisions:
 - **A tier pending again** (the form now asks for another paid tier): one comment
   asks the team leads (``pending:TIER``); the first status comment mentions them
   itself.
-- **A representative named later** (the form edited): told once (``rep:LOGIN``).
+- **A representative named later** (the form edited): told once (``rep:LOGIN``), within
+  the caps of ``bot.mentions``: a few notices per request, a day apart, a few people each.
 - Reminders with nobody assigned (everyone away) go to the team leads.
 - The ``prewarm`` item is the bot's own once its dispatch succeeded: its box is
   ticked and nobody is reminded of it.
@@ -66,10 +67,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import text
+from . import mentions, text
 from .checklist import ChecklistItem
 from .config import Config
 from .dates import Zone, format_local, format_utc
+from .mentions import NOTICES, REP_NOTICE
 from .model import HubBooking, IssueSnapshot, WorkflowDispatch
 from .prewarm import (
     PREWARM,
@@ -94,8 +96,6 @@ FOLLOW_UP = "follow-up"
 CLOSED = "closed"
 START = "start"  # start:ISO, the start the people were last told of
 PENDING = "pending"  # pending:TIER, the leads were asked to approve TIER
-REP = "rep"  # rep:LOGIN, the representative was told of the request
-NOTICES = "notices"  # the state tracks the pending and rep notices
 CONFIRM_ASKED = "confirm-asked"  # a reminder asked the engineers to confirm the request
 PREWARM_REFUSED = "prewarm-refused"
 SCALE_DOWN_REFUSED = "scale-down-refused"
@@ -173,12 +173,18 @@ def _people(logins: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(text.mention(x) for x in logins))
 
 
-def _reps(triage: Triage) -> tuple[str, ...]:
+def _named(triage: Triage) -> tuple[str, ...]:
     """The community representatives the form names."""
     req = triage.request
     if req is None:
         return ()
     return req.community_reps or ((req.community_rep,) if req.community_rep else ())
+
+
+def _reps(triage: Triage) -> tuple[str, ...]:
+    """The representatives a comment mentions: those the bot told, a few at most (one
+    named since waits for its notice)."""
+    return mentions.mentioned(_named(triage), triage.state.sent)
 
 
 def _engineers(triage: Triage, config: Config) -> str:
@@ -427,17 +433,30 @@ def _pending_notice(b: _Builder, triage: Triage, config: Config, first_comment: 
 
 
 def _rep_notice(b: _Builder, triage: Triage, first_comment: bool) -> None:
-    """A representative named after the first status comment is told once (an edit of the
-    comment's cc line notifies nobody)."""
-    new = [r for r in _reps(triage) if f"{REP}:{r.lower()}" not in b.sent]
+    """A representative named after the first status comment is told by a notice (an edit
+    of the comment's cc line notifies nobody), within the caps of ``bot.mentions``."""
+    named = _named(triage)
+    current = {mentions.rep_key(r) for r in named}
+    b.unmark(*(k for k in b.sent if mentions.is_rep_key(k) and k not in current))
+    new = [r for r in named if mentions.rep_key(r) not in b.sent]
     if not new:
         return
-    b.mark(*(f"{REP}:{r.lower()}" for r in new))
-    if not first_comment:
-        b.replies.append(f"👋 {_people(new)}: you are named as the community representative "
-                         "for this event. The status comment above has the plan, the "
-                         "checklist and its due dates; the engineers on call will work with "
-                         "you here.")
+    if first_comment:  # the first status comment mentions them itself
+        b.mark(*(mentions.rep_key(r) for r in new[:mentions.MAX_MENTIONS]))
+        return
+    notices = sorted(k for k in b.sent if k.startswith(f"{REP_NOTICE}:"))
+    if len(notices) >= mentions.MAX_REP_NOTICES:
+        return  # the status comment names them, unpinged
+    last = parse_time(notices[-1].partition(":")[2]) if notices else None
+    if last is not None and b.now < last + mentions.REP_NOTICE_COOL_DOWN:
+        b.later(last + mentions.REP_NOTICE_COOL_DOWN)
+        return
+    told = new[:mentions.MAX_MENTIONS]
+    b.mark(f"{REP_NOTICE}:{iso(b.now)}", *(mentions.rep_key(r) for r in told))
+    b.replies.append(f"👋 {_people(told)}: you are named as the community representative "
+                     "for this event. The status comment above has the plan, the "
+                     "checklist and its due dates; the engineers on call will work with "
+                     "you here.")
 
 
 def _ask_confirm(b: _Builder, triage: Triage, config: Config) -> str:

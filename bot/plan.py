@@ -20,7 +20,7 @@ from .prewarm import done_items
 from .render import StatusView, TierView, render_status
 from .request import DateOverride, EventRequest, FieldError, is_event_request, read_request
 from .sizing import Sizing, SizingError, size_event
-from .status import StatusComment, StatusState, with_tier_asked
+from .status import StatusComment, StatusState, form_value, with_tier_asked
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,8 @@ def _override(state: StatusState, issue_start: str | None, issue_end: str | None
     r = state.reschedule
     if r is None:
         return None
-    if (r.form_start or None) != (issue_start or None) or (r.form_end or None) != (
-            issue_end or None):
+    if (form_value(r.form_start) or None) != (form_value(issue_start) or None) or (
+            form_value(r.form_end) or None) != (form_value(issue_end) or None):
         return None
     return DateOverride(r.start, r.end)
 

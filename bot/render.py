@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import text
+from . import mentions, text
 from .checklist import ChecklistItem
 from .config import Config
 from .confirm import is_confirmed
@@ -230,7 +230,8 @@ def render_status(view: StatusView, config: Config) -> str:
     for rec in view.state.dispatches[-3:]:
         verb = "Pre-warmed" if rec.kind == "prewarm" else "Scaled down"
         ok = "" if rec.ok else f" — ❌ failed: {text.inline(rec.error, 120)}"
-        inputs = ", ".join(f"{k}={text.inline(v, 40)}" for k, v in sorted(rec.inputs.items()))
+        inputs = ", ".join(f"{text.inline(k, 40)}={text.inline(v, 40)}"
+                           for k, v in sorted(rec.inputs.items())[:8])  # a row, not a page
         rows.append((verb, f"{rec.at[:16].replace('T', ' ')} UTC ({inputs}){ok}"))
     lines += ["| | |", "|---|---|", *(f"| **{name}** | {_cell(value)} |" for name, value in rows)]
     lines.append("")
@@ -242,11 +243,19 @@ def render_status(view: StatusView, config: Config) -> str:
     checklist = _checklist(view, config)
     if checklist:
         lines += checklist + [""]
-    cc = [text.mention(rep) for rep in req.community_reps]
+    pinged = mentions.mentioned(req.community_reps, view.state.sent)
+    cc = [text.mention(rep) for rep in pinged]
     if view.tier.status == "pending":
         cc += [text.mention(x) for x in config.team_leads]
     if cc:
         lines += ["cc " + " ".join(dict.fromkeys(cc)), ""]
+    unpinged = [r for r in req.community_reps if r not in pinged]
+    if unpinged:
+        many = "s" if len(unpinged) > 1 else ""
+        lines += [f"Also named as community representative{many}, not notified by the bot: "
+                  f"{mentions.inert(unpinged)} (it pings at most {mentions.MAX_MENTIONS} "
+                  f"people a comment, and new ones at most {mentions.MAX_REP_NOTICES} times, "
+                  "a day apart).", ""]
     help_line = "Type `/help` in a comment for the commands"
     if config.policy_url:
         help_line += f"; the support policy is at {config.policy_url}"

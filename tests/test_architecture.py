@@ -16,7 +16,7 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 
 PURE = ("forms", "dates", "request", "sizing", "oncall", "checklist", "status", "render",
         "text", "plan", "lifecycle", "outbox", "commands", "prewarm", "pacing", "model",
-        "form_check")
+        "form_check", "mentions")
 # Libraries and modules that talk to the network, the clock's sleep, or processes; and
 # the shell's own modules.
 FORBIDDEN = {"aiohttp", "asyncio", "gidgethub", "socket", "subprocess", "requests",

@@ -391,6 +391,110 @@ def test_a_state_from_before_the_notices_learns_them_quietly() -> None:
     assert {"rep:prof-okafor", "pending:premium", lifecycle.NOTICES} <= set(sim.state().sent)
 
 
+def name_reps(sim: Sim, *logins: str) -> None:
+    sim.issue = replace(sim.issue, body=form_body(
+        community_rep=", ".join(f"@{x}" for x in logins)))
+
+
+NAMED = "you are named as the community representative"
+
+
+def pinged(markdown: str) -> set[str]:
+    """Logins a comment pings: not those in code spans or HTML comments."""
+    import re
+
+    bare = re.sub(r"`[^`\n]*`|<!--.*?-->", "", markdown, flags=re.DOTALL)
+    return set(re.findall(r"(?<![\w`/])@([A-Za-z0-9][A-Za-z0-9-]*)", bare))
+
+
+def test_representatives_named_again_and_again_get_a_few_notices_a_day_apart() -> None:
+    from bot.mentions import MAX_REP_NOTICES, REP_NOTICE_COOL_DOWN
+
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    for i in range(1, 100):  # a new name every hour for four days
+        name_reps(sim, f"someone-{i}")
+        sim.run(OPENED + i * H)
+    notices = sim.said(NAMED)
+    assert len(notices) == MAX_REP_NOTICES
+    assert [n.at for n in notices] == [OPENED + H + k * REP_NOTICE_COOL_DOWN
+                                       for k in range(MAX_REP_NOTICES)]
+    assert sim.status is not None
+    assert "@someone-99" not in pinged(sim.status.body)  # named, as text
+    assert "`@someone-99`" in sim.status.body
+
+
+def test_a_name_added_in_the_cool_down_is_told_when_it_ends() -> None:
+    from bot.mentions import REP_NOTICE_COOL_DOWN
+
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    name_reps(sim, "prof-okafor", "ta-jones")
+    sim.run(OPENED + H)
+    name_reps(sim, "prof-okafor", "ta-jones", "ta-kim")
+    sim.run(OPENED + 2 * H)
+    assert [n.at for n in sim.said(NAMED)] == [OPENED + H]
+    assert sim.next_due(OPENED + 2 * H) == OPENED + H + REP_NOTICE_COOL_DOWN
+    sim.run(OPENED + H + REP_NOTICE_COOL_DOWN)
+    first, second = sim.said(NAMED)
+    assert second.text.startswith("👋 @ta-kim:")
+
+
+def test_one_notice_pings_a_few_people_and_the_rest_wait() -> None:
+    from bot.mentions import MAX_MENTIONS, REP_NOTICE_COOL_DOWN
+
+    many = [f"rep-{i}" for i in range(8)]
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    name_reps(sim, *many)
+    sim.run(OPENED + H)
+    [notice] = sim.said(NAMED)
+    assert pinged(notice.text) == set(many[:MAX_MENTIONS])
+    sim.run(OPENED + H + REP_NOTICE_COOL_DOWN)
+    assert pinged(sim.said(NAMED)[1].text) == set(many[MAX_MENTIONS:])
+
+
+def test_the_first_status_comment_pings_a_few_and_names_the_rest() -> None:
+    from bot.mentions import MAX_MENTIONS
+
+    many = [f"rep-{i}" for i in range(8)]
+    sim = Sim(no_prewarm(), issue=make_issue(form_body(
+        community_rep=", ".join(f"@{x}" for x in many))))
+    sim.run(OPENED)
+    assert sim.status is not None
+    body = sim.status.body
+    assert {p for p in pinged(body) if p.startswith("rep-")} == set(many[:MAX_MENTIONS])
+    assert all(f"`@{x}`" in body for x in many[MAX_MENTIONS:])
+
+
+def test_the_state_keeps_only_the_representatives_named_now() -> None:
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    for i in range(1, 50):
+        name_reps(sim, f"someone-{i}", "prof-okafor")
+        sim.run(OPENED + i * D)
+    reps = sorted(k for k in sim.state().sent if k.startswith("rep:"))
+    assert reps == ["rep:prof-okafor"]  # someone-49 came after the last notice: not told
+    name_reps(sim)
+    sim.run(OPENED + 60 * D)
+    assert [k for k in sim.state().sent if k.startswith("rep:")] == []
+
+
+def test_later_comments_ping_only_the_representatives_told() -> None:
+    """A reminder or a move cannot carry a name the notices' caps kept quiet."""
+    from bot.mentions import MAX_REP_NOTICES
+
+    sim = Sim(no_prewarm())
+    sim.run(OPENED)
+    for i in range(1, MAX_REP_NOTICES + 1):
+        name_reps(sim, f"someone-{i}")
+        sim.run(OPENED + i * D)
+    name_reps(sim, "never-told")
+    sim.follow(OPENED + 10 * D, END + D)
+    assert sim.said("**Reminder:**")
+    assert all("never-told" not in pinged(r.text) for r in sim.replies)
+
+
 # --- fixes from review ------------------------------------------------------------------
 
 def test_a_request_closed_in_its_lead_time_and_reopened_is_prewarmed_again() -> None:

@@ -129,6 +129,28 @@ def test_reschedule_moves_the_rotation_and_keeps_people_assignments() -> None:
         assert set(d2.assignees_remove) == set(first)
 
 
+@pytest.mark.parametrize(("edited", "moved"), [(False, True), (True, False)])
+def test_a_reschedule_over_a_huge_form_date_keeps_a_digest_of_it(edited: bool, moved: bool
+                                                                 ) -> None:
+    """The form's dates as written are kept to see a later edit: a stranger's 60,000
+    characters are kept as a digest, and an edit still wins over the reschedule."""
+    from bot.status import state_block
+
+    huge = "2027-02-01 09:00 " + "x" * 60_000
+    i = issue(start=huge)
+    triage, _ = plan(i, None, CONFIG, FORM, NOW)
+    state = replace(triage.state, reschedule=Reschedule(
+        "2027-03-15T09:00:00Z", "2027-03-15T12:00:00Z", "lead-lee", "2026-11-24", huge,
+        "2027-02-01 12:00"))
+    assert len(state_block(state)) < 1_000
+    status = status_with(state, i)
+    now = issue(start=huge + ("y" if edited else ""))
+    t2, _ = plan(now, status, CONFIG, FORM, NOW)
+    assert t2.comment is not None and len(t2.comment) < 65_536
+    assert t2.request is not None
+    assert (t2.request.start is not None and t2.request.start.month == 3) is moved
+
+
 def test_a_non_event_issue_plans_nothing() -> None:
     i = IssueSnapshot(repo=RepoRef("o", "r"), number=1, title="Bug", body="It broke",
                       author="x", labels=(), assignees=(), state="open", created_at=NOW)

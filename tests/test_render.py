@@ -216,3 +216,30 @@ def test_a_community_rep_that_is_no_handle_is_a_note() -> None:
     assert "ℹ️ The community representative \"Prof. Okafor \\(email\\)\" is not a GitHub " \
         "handle" in comment
     assert "\ncc " not in comment
+
+
+FIELDS = ("hub_url", "event_name", "start", "end", "timezone", "attendees", "memory_per_user",
+          "tier", "community_rep", "details")
+
+
+@pytest.mark.parametrize("unit", [
+    "*_@a|`<!--\\", "@" + "a" * 38 + ", ", "9 ", "\u202e\x00ü🎉 ", "https://github.com/x ",
+])
+def test_the_status_comment_stays_under_github_s_limit_whatever_the_request_holds(
+        unit: str) -> None:
+    """Every field as long as an issue body allows, of the characters that grow most when
+    escaped, and a state holding as much as one ever could."""
+    from bot.status import DispatchRecord as Rec
+
+    each = 65_536 // len(FIELDS) - 100
+    body = exam_body(**{f: (unit * each)[:each] for f in FIELDS})
+    assert len(body) <= 65_536
+    state = StatusState(
+        sent=(*(f"rep:{'r' * 39}{i}" for i in range(2000)),
+              *(f"dispatch-failed:prewarm@{i}" for i in range(2000))),
+        dispatches=tuple(Rec("prewarm", "2027-03-09T17:00:00Z",
+                             {unit * 50 + str(k): unit * 500 for k in range(40)},
+                             False, unit * 3000) for _ in range(30)),
+        cancelled_by=unit * 300, extra={"outbox": [{"id": "0" * 16, "body": "x" * 9000}] * 20})
+    comment = comment_for(body, state=state)
+    assert len(comment) < 65_536

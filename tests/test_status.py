@@ -287,3 +287,80 @@ def test_a_derived_key_listed_in_the_setting_still_verifies() -> None:
     moved = state_keys(f"new,{derived_key('hook secret')}", "hook secret")
     assert moved is not None and verify_status(body, 5, moved, REPO, 1).verified
     assert "new" not in repr(moved)  # keys never reach a log line
+
+
+# --- the state-size budget: the status comment stays under GitHub's limit ------------------
+
+GITHUB_LIMIT = 65_536
+# What must survive any cut: what was approved and assigned, and the keys that stop a
+# reminder or a notice from being said again.
+KEPT_SENT = ("armed", "notices", "start:2027-03-09T19:00:00Z", "reminder:confirm-details",
+             "pending:premium", "rep:prof-okafor", "rep-notice:2026-11-24T09:00:00Z",
+             "dispatch-failed:prewarm@2027-03-09T17:10:00Z")
+
+
+def _record(i: int, error: str = "") -> DispatchRecord:
+    return DispatchRecord("prewarm", f"2027-03-{1 + i // 1440:02d}T00:00:00Z",
+                          {"cluster": "c", "hub": "h", "replicas": str(i)}, not error, error)
+
+
+def _base(**changes: object) -> StatusState:
+    from dataclasses import replace
+
+    state = StatusState(
+        approval=Approval("premium", "lead-lee", "2026-11-23T10:00:00Z", "premium"),
+        rotation=("alice", "bob"), bot_labels=("type: exam",), sent=KEPT_SENT,
+        dispatches=tuple(_record(i) for i in range(3)))
+    return replace(state, **changes)  # type: ignore[arg-type]
+
+
+def _outbox(n: int, size: int) -> dict[str, object]:
+    return {"outbox": [{"id": f"{i:016x}", "body": "x" * size} for i in range(n)]}
+
+
+BULK = {
+    "old failure keys": _base(sent=(*(f"dispatch-failed:prewarm@2027-02-{i:05d}"
+                                      for i in range(5000)), *KEPT_SENT)),
+    "old dispatch records": _base(dispatches=tuple(_record(i) for i in range(3000))),
+    "long failure texts": _base(dispatches=tuple(_record(i, "e" * 8000) for i in range(8))),
+    "keys of a newer version": _base(extra={"future": ["y" * 100] * 1000}),
+    "replies owed": _base(extra=_outbox(20, 5000)),
+    "keys of no known family": _base(sent=(*(f"cmd:{i}" for i in range(5000)),
+                                           *KEPT_SENT)),
+    "all of it": _base(sent=(*(f"dispatch-failed:scale-down@{i}" for i in range(3000)),
+                             *(f"cmd:{i}" for i in range(3000)), *KEPT_SENT),
+                       dispatches=tuple(_record(i, "e" * 3000) for i in range(500)),
+                       extra={**_outbox(20, 9000), "future": "z" * 50_000}),
+}
+
+
+@pytest.mark.parametrize("state", BULK.values(), ids=BULK.keys())
+def test_the_state_block_stays_within_its_budget_and_keeps_what_grants(state: StatusState
+                                                                        ) -> None:
+    from bot.status import KEEP_DISPATCHES, STATE_BUDGET
+
+    assert len(encode_state(state)) > GITHUB_LIMIT  # the bulk alone would be refused
+    block = state_block(state)
+    assert len(block) < STATE_BUDGET + 100 < GITHUB_LIMIT // 2
+    kept = read_status(block).state
+    assert kept.approval == state.approval and kept.rotation == state.rotation
+    assert set(KEPT_SENT) <= set(kept.sent)
+    newest = state.dispatches[-KEEP_DISPATCHES:]
+    assert [(r.at, r.inputs) for r in kept.dispatches[-len(newest):]] == [
+        (r.at, r.inputs) for r in newest]
+
+
+def test_what_grants_nothing_goes_first() -> None:
+    """Old failure keys are enough to drop here: the replies owed stay."""
+    state = _base(sent=(*(f"dispatch-failed:prewarm@2027-02-{i:05d}" for i in range(5000)),
+                        *KEPT_SENT), extra=_outbox(2, 100))
+    kept = read_status(state_block(state)).state
+    assert kept.extra == state.extra
+    old = [k for k in state.sent if k.startswith("dispatch-failed:prewarm@2027-02-")]
+    left = [k for k in kept.sent if k.startswith("dispatch-failed:prewarm@2027-02-")]
+    assert 0 < len(left) < len(old) and left == old[-len(left):]  # the oldest went
+
+
+def test_a_state_within_its_budget_is_written_whole() -> None:
+    state = _base(extra=_outbox(3, 1000))
+    assert decode_state(encode_state(state)) == read_status(state_block(state)).state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -287,3 +287,46 @@ async def test_a_reconciliation_pass_over_unchanged_requests_costs_no_counted_ca
     assert [r.path for r in fake_github.requests if r.counted_against_limit] == []
     # The listing is fresh: no second read of each issue.
     assert not [r for r in fake_github.requests if r.operation_id == "issues/get"]
+
+
+_MENTION_RE = re.compile(r"(?<![\w`/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))")
+_CODE_RE = re.compile(r"`[^`\n]*`|<!--.*?-->", re.DOTALL)
+
+
+def mentioned(markdown: str) -> set[str]:
+    """The logins a comment's markdown pings (not those in code spans or HTML comments)."""
+    return {m.lower() for m in _MENTION_RE.findall(_CODE_RE.sub("", markdown))}
+
+
+async def test_a_thousand_edits_naming_new_representatives_stay_bounded(
+    fake_github: FakeGitHub, app_key: str
+) -> None:
+    """An author cannot make the bot ping anyone: the status comment keeps updating and stays
+    under GitHub's limit, and the notices stop at a few however many names come."""
+    from bot.mentions import MAX_MENTIONS, MAX_REP_NOTICES
+    from bot.model import RepoRef
+
+    seed(fake_github)
+    clock = Clock()
+    ref = RepoRef("jupyter-community", "event-requests", INSTALLATION)
+    # Logins as long as GitHub allows, ten new ones each time.
+    def names(i: int) -> list[str]:
+        return [f"r{i:04d}x{j}-" + "n" * 30 for j in range(10)]
+
+    async with running_bot(fake_github, app_key, clock=clock) as bot:
+        number = await open_request(bot, fake_github, body(
+            community_rep=", ".join(f"@{n}" for n in names(0))))
+        for i in range(1, 1001):
+            clock.now += timedelta(hours=1)  # past any cool-down, many times over
+            fake_github.edit_issue(REPO, number, body=body(
+                community_rep=", ".join(f"@{n}" for n in names(i))))
+            await bot.bot.sync(ref, number)
+    [status] = status_comments(fake_github, number)
+    assert len(status["body"]) < 65_536
+    assert names(1000)[0] in status["body"]  # still updating: the last edit's names show
+    assert names(999)[0] not in status["body"]
+    ours = [c for c in fake_github.comments(REPO, number) if c["user"]["login"] == BOT_LOGIN]
+    assert len(ours) <= 1 + MAX_REP_NOTICES
+    pinged = set().union(*(mentioned(c["body"]) for c in ours))
+    reps = {p for p in pinged if p.startswith("r") and "x" in p}
+    assert 0 < len(reps) <= MAX_MENTIONS * (1 + MAX_REP_NOTICES)
