@@ -353,7 +353,7 @@ def check_app_grants(config: Config) -> int:
     """With App credentials in the environment, also check what the App was granted."""
     import asyncio
 
-    from .access import check_app_grants as grants
+    from .grants import check_app_grants as grants
 
     problems = asyncio.run(grants(os.environ, config.github))
     if problems is None:

@@ -15,7 +15,6 @@ import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 
-from .access import trust_for
 from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
 from .commanding import on_issue_comment
 from .config import Config
@@ -34,6 +33,7 @@ from .request import is_event_request
 from .scheduler import Agenda, Scheduler, note_sync
 from .sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from .server import Delivery, DeliveryQueue, webhook_route
+from .trust import trust_for
 
 log = logging.getLogger("bot.app")
 

@@ -643,8 +643,8 @@ async def build_report(repo: str, env: Mapping[str, str], config: Config, form: 
     """
     import aiohttp
 
-    from .access import app_get
     from .github import GitHubApp, GitHubError, TokenClient, credentials_from_env
+    from .grants import app_get
     from .repo_config import RepoConfigs
     from .serve import api_url, keys_from_env
 

@@ -13,13 +13,11 @@ from aiohttp.test_utils import make_mocked_request
 
 from bot.__main__ import main
 from bot.access import (
-    REQUIRED_EVENTS,
-    REQUIRED_PERMISSIONS,
-    permission_problems,
     presented_token,
     refusal,
     token_matches,
 )
+from bot.grants import REQUIRED_EVENTS, REQUIRED_PERMISSIONS, permission_problems
 
 from . import fakegithub
 from .fakegithub import FakeGitHub
