@@ -262,7 +262,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return _fail(f"{path}: cannot be read as an issue body or webhook payload ({e})")
     if args.author_confirms:  # GitHub is not asked here: the person running it says so
         issue = replace(issue, trust=Trust(author=True))
-    from .serve import keys_from_env
+    from .sealing import keys_from_env
 
     # Signed as the server would sign it (a fixed development key without either setting).
     keys = keys_from_env(os.environ) or DEVELOPMENT_KEYS

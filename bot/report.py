@@ -646,7 +646,8 @@ async def build_report(repo: str, env: Mapping[str, str], config: Config, form: 
     from .github import GitHubApp, GitHubError, TokenClient, credentials_from_env
     from .grants import app_get
     from .repo_config import RepoConfigs
-    from .serve import api_url, keys_from_env
+    from .sealing import keys_from_env
+    from .serve import api_url
 
     now = now or datetime.now(UTC)
     owner, _, name = repo.partition("/")

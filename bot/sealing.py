@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DERIVE_LABEL = b"event-support-bot state key v1"
@@ -75,3 +76,8 @@ def state_keys(setting: str | None, webhook_secret: str | None) -> StateKeys | N
     if webhook_secret:
         return StateKeys((derived_key(webhook_secret).encode(),))
     return None
+
+
+def keys_from_env(env: Mapping[str, str]) -> StateKeys | None:
+    """``BOT_STATE_KEY``, else derived from ``GITHUB_WEBHOOK_SECRET``; None: neither is set."""
+    return state_keys(env.get("BOT_STATE_KEY"), env.get("GITHUB_WEBHOOK_SECRET"))

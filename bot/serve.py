@@ -25,7 +25,7 @@ from .github_errors import GitHubError, redact
 from .logs import setup_logging
 from .metrics import Metrics
 from .scheduler import Scheduler
-from .sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
+from .sealing import DEVELOPMENT_KEYS, StateKeys, keys_from_env
 
 log = logging.getLogger("bot.serve")
 DEFAULT_PORT = 8080
@@ -111,11 +111,6 @@ def bind(port: int) -> socket.socket | None:
         print(f"error: cannot listen on 0.0.0.0:{port}: {e.strerror or e}", file=sys.stderr)
         return None
     return sock
-
-
-def keys_from_env(env: Mapping[str, str]) -> StateKeys | None:
-    """``BOT_STATE_KEY``, else derived from ``GITHUB_WEBHOOK_SECRET``; None: neither is set."""
-    return state_keys(env.get("BOT_STATE_KEY"), env.get("GITHUB_WEBHOOK_SECRET"))
 
 
 def server_keys(env: Mapping[str, str]) -> StateKeys:
