@@ -41,7 +41,7 @@ _COMMENT_OPEN = "<!--"
 _COMMENT_CLOSE = "-->"
 # GitHub renders <pre> and <code> elements as code, whatever their case and attributes.
 _HTML_CODE_TAG_RE = re.compile(r"<(/?)(pre|code)(?![\w-])", re.IGNORECASE)
-_CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")  # `<pre>` is text, not a tag
+_BACKTICKS_RE = re.compile(r"`+")
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,41 @@ def _closes(line: str, fence: str) -> bool:
             and set(stripped) == {fence[0]})
 
 
+def _without_code_spans(line: str) -> str:
+    """The line without its backtick code spans (`` `<pre>` `` is text, not a tag).
+
+    A span runs from a backtick run to the next run of the same length. Found in one pass
+    over the runs: a pattern searching ahead from each run took quadratic time on runs of
+    every length, none closing another.
+    """
+    runs = [(m.start(), m.end()) for m in _BACKTICKS_RE.finditer(line)]
+    closer: list[int | None] = [None] * len(runs)
+    seen: dict[int, int] = {}  # run length -> index of the nearest such run to the right
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        closer[i] = seen.get(length)
+        seen[length] = i
+    kept: list[str] = []
+    pos = i = 0
+    while i < len(runs):
+        j = closer[i]
+        if j is None:
+            i += 1
+            continue
+        kept.append(line[pos:runs[i][0]])
+        pos = runs[j][1]
+        i = j + 1
+    kept.append(line[pos:])
+    return "".join(kept)
+
+
 def _html_code_after(visible: str, element: str | None) -> str | None:
     """The ``pre`` or ``code`` element open after this line's visible text (None: none).
 
     Outside an element the first opening tag starts one (backtick code spans are text);
     inside, only its own closing tag ends it.
     """
-    scanned = visible if element is not None else _CODE_SPAN_RE.sub("", visible)
+    scanned = visible if element is not None else _without_code_spans(visible)
     for tag in _HTML_CODE_TAG_RE.finditer(scanned):
         closing, name = tag.group(1) == "/", tag.group(2).lower()
         if element is None and not closing:

@@ -20,7 +20,9 @@ from .model import Comment
 
 MARKER = "<!-- event-support-bot:status -->"
 _STATE_RE = re.compile(r"<!-- event-support-bot:state ([A-Za-z0-9_=-]{0,200000}) -->")
-_ITEM_RE = re.compile(r"^\s*[-*] \[([ xX])\] .*?<!-- item:([a-z0-9_-]+) -->\s*$", re.MULTILINE)
+# Spaces within a line only: ``\s*`` spanning blank lines backtracked for seconds on many.
+_ITEM_RE = re.compile(r"^[^\S\n]*[-*] \[([ xX])\] .*?<!-- item:([a-z0-9_-]+) -->[^\S\n]*$",
+                      re.MULTILINE)
 STATE_VERSION = 1
 
 

@@ -532,13 +532,13 @@ def test_reschedule_reads_a_start_and_an_end_as_people_type_them(line: str, star
     ("line", "problem"),
     [
         ("/reschedule 2027-03-23 13:00 14:00 16:00",
-         '"2027-03-23 13:00 14:00 16:00" does not read as one start and one end; give the '
+         '`2027-03-23 13:00 14:00 16:00` does not read as one start and one end; give the '
          "start, then optionally the end"),
         ("/reschedule 1 Mar 13:00 2028 2 Mar 16:00",
-         '"1 Mar 13:00 2028 2 Mar 16:00" splits into a start and an end more than one way'),
+         '`1 Mar 13:00 2028 2 Mar 16:00` splits into a start and an end more than one way'),
         ("/reschedule 2027-03-23 13:00 14:00 to 16:00", "does not read as one start and one end"),
-        ("/reschedule 13:00 16:00", '"13:00 16:00" does not read as one start and one end'),
-        ("/reschedule Feb 30 2027 13:00 16:00", '"Feb 30 2027 13:00": there is no 30 February'),
+        ("/reschedule 13:00 16:00", '`13:00 16:00` does not read as one start and one end'),
+        ("/reschedule Feb 30 2027 13:00 16:00", '`Feb 30 2027 13:00`: there is no 30 February'),
     ],
 )
 def test_reschedule_with_times_that_do_not_split_says_so_in_the_commands_terms(
@@ -554,7 +554,7 @@ def test_reschedule_with_times_that_do_not_split_says_so_in_the_commands_terms(
     ("line", "problem"),
     [
         ("/reschedule", "it needs the new start"),
-        ("/reschedule next tuesday-ish", '"next tuesday-ish"'),
+        ("/reschedule next tuesday-ish", '`next tuesday-ish`'),
         ("/reschedule 2027-03-16 13:00 to banana", "the end"),
         ("/reschedule 2027-03-16 13:00 to 2027-03-16 12:00", "the end is before the start"),
         ("/reschedule 2026-11-01 09:30 to 11:00", "the start is in the past"),
