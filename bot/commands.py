@@ -42,6 +42,8 @@ _COMMENT_CLOSE = "-->"
 # GitHub renders <pre> and <code> elements as code, whatever their case and attributes.
 _HTML_CODE_TAG_RE = re.compile(r"<(/?)(pre|code)(?![\w-])", re.IGNORECASE)
 _BACKTICKS_RE = re.compile(r"`+")
+_TAG_OPEN_RE = re.compile(r"</?[A-Za-z]")  # an HTML tag starts: its attributes may span lines
+_TAG_TEXT_RE = re.compile(r"[>\"']")  # what ends a tag, or starts a quoted attribute value
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,28 @@ def _without_code_spans(line: str) -> str:
     return "".join(kept)
 
 
+def _tag_after(visible: str, tag: str | None) -> str | None:
+    """Whether an HTML tag is still open after this line (None: not; else "" or the quote
+    of its attribute value still open), given the same for the line before."""
+    pos = 0
+    while True:
+        if tag is None:
+            opening = _TAG_OPEN_RE.search(visible, pos)
+            if opening is None:
+                return None
+            tag, pos = "", opening.end()
+        elif tag:
+            end = visible.find(tag, pos)
+            if end < 0:
+                return tag
+            tag, pos = "", end + 1
+        else:
+            mark = _TAG_TEXT_RE.search(visible, pos)
+            if mark is None:
+                return tag
+            tag, pos = (None if mark.group() == ">" else mark.group()), mark.end()
+
+
 def _html_code_after(visible: str, element: str | None) -> str | None:
     """The ``pre`` or ``code`` element open after this line's visible text (None: none).
 
@@ -143,6 +167,7 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
     in_comment = False
     in_quote = False
     element: str | None = None  # the HTML <pre> or <code> element the line begins in
+    tag: str | None = None  # inside an HTML tag: "" or the quote of the attribute value open
     for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if fence is not None and not in_comment:
             if _closes(line, fence):
@@ -155,6 +180,7 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
             continue
         if not line.strip():
             in_quote = False
+            tag = None  # a blank line ends the paragraph: an unclosed tag was only text
             continue
         if _QUOTE_RE.match(line):
             in_quote = True
@@ -164,7 +190,12 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
             fence = opening.group(1)
             in_quote = False
             in_comment = False  # a comment opener inside the fence line is code, not HTML
+            tag = None
             continue
+        began_in_tag = tag is not None
+        tag = _tag_after(visible if began_in_tag else _without_code_spans(visible), tag)
+        if began_in_tag:
+            continue  # a line inside a tag (``<img alt="`` above) is an attribute, not shown
         element = _html_code_after(visible, None)
         if in_quote:
             continue  # lazy continuation of the quote above: it renders inside the quote

@@ -176,6 +176,18 @@ def names(body: str) -> list[tuple[str, str]]:
         ("```\n<pre>\n```\n/help", [("help", "")]),
         ("<preview>\n/help", [("help", "")]),
         ("<pre>\n</code>\n/cancel\n</pre>\n/help", [("help", "")]),
+        # A line that begins inside an HTML tag (a multi-line attribute) is part of the tag.
+        ('<img alt="\n/approve-tier\n">', []),
+        ('<img alt="\n/approve-tier\n">\n/help', [("help", "")]),
+        ('<details title="\n/cancel\n">\n</details>', []),
+        ("<img alt='x\n/cancel\n' src=y>\n/help", [("help", "")]),
+        ("<img\n/cancel\n>", []),
+        ('text <a href="x" title="a\n\n/help', [("help", "")]),  # a blank line ends the tag
+        ('<img alt="a > b"\n/cancel\n>', []),  # ">" in a quoted value does not close it
+        ('`<img alt="`\n/help', [("help", "")]),  # in a code span: text, not a tag
+        ('a < b\n/help', [("help", "")]),  # "<" and a space: no tag
+        ('<img src="x">\n/help', [("help", "")]),
+        ('<!-- <img alt=" -->\n/help', [("help", "")]),
         # Any whitespace between the name and its arguments and between arguments.
         ("/assign\u00a0@bob", [("assign", "@bob")]),
         ("/assign\u00a0@bob\u00a0@carol", [("assign", "@bob @carol")]),

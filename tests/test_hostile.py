@@ -146,6 +146,11 @@ async def test_a_body_over_25_mib_is_refused_before_it_is_read(
         (b"{}", {"X-GitHub-Event": "x" * 500}, 400),
         (b"{}", {"X-Hub-Signature-256": "sha256=deadbeef"}, 401),
         (b"{}", {"X-GitHub-Event": "star"}, 202),  # not handled: taken and dropped
+        # Nested past what the parser follows (it raised RecursionError: a 500), or too long.
+        pytest.param(b"[" * 100_000, {}, 400, id="100,000 ["),
+        pytest.param(b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, {}, 400, id="100,000 {"),
+        pytest.param(b'{"a": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", {}, 400, id="5,000 deep"),
+        pytest.param(b'{"a": ' + b"9" * 100_000 + b"}", {}, 400, id="100,000 digits"),
         (b'{"action": "opened"}', {}, 202),  # handled, and nothing to act on
     ],
 )
