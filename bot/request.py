@@ -27,6 +27,7 @@ _MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gib|gb|g|mib|mb|m)?", re.IGNORECASE
 _UNITS = {"gib": "GiB", "gb": "GB", "g": "G", "mib": "MiB", "mb": "MB", "m": "M"}
 _REP_PUNCTUATION = "()[]<>\"'.,;:"
 MAX_REPS = 10  # more handles than this in one field is a list to trim, not to ping
+MAX_REP_WORDS = 100
 _INT_RE = re.compile(r"~?\s*(\d{1,3}(?:[,_ ]\d{3})+|\d+)\s*(?:users?|people|students|"
                      r"attendees|participants|learners)?", re.IGNORECASE)
 MAX_NUMBER_TEXT = 40  # longer is no number of people (or of gigabytes): refused unread
@@ -179,10 +180,12 @@ def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
     if raw is None or not raw.strip():
         return (), None
     value = " ".join(raw.split())
-    words = [w for w in re.split(r"[\s,;]+", value) if w]
+    # Only the first words are read: a field of 16,000 handles is a list, not a team.
+    words = [w for w in re.split(r"[\s,;]+", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS] if w]
     shaped = [login for login in map(_rep_login, words) if login]
     if not shaped:
-        items = [i.strip() for i in re.split(r"[,;]", value) if i.strip()]
+        items = [i.strip() for i in re.split(r"[,;]", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS]
+                 if i.strip()]
         if all(len(i.split()) == 1 for i in items):
             shaped = [i.strip(_REP_PUNCTUATION) for i in items]
     first: dict[str, str] = {}

@@ -43,6 +43,15 @@ ATTACKS = (
     Attack("attendees: 65,000 digits", "attendees", "1"),
     Attack("attendees: lines of spaces", "attendees", " \n", head="120", tail="x"),
 )
+# Not bugs, but the most work a body can ask of the form parser: a line it must look at
+# (a heading or a fence mark) on every line, up to GitHub's limit.
+HEAVY = (
+    Attack("details: a backtick on every line", "details", "`\n"),
+    Attack("details: a hash on every line", "details", "#\n"),
+    Attack("details: a fence on every other line", "details", "```\nx\n"),
+    Attack("details: 65,000 blank lines", "details", "\n"),
+    Attack("community representative: 16,000 handles", "community_rep", "@a "),
+)
 WORST = ATTACKS[0]
 
 
