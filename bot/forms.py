@@ -260,9 +260,13 @@ def label_key(label: str) -> str:
 # --- the rendered body -------------------------------------------------------
 
 
-@lru_cache(maxsize=8)  # one sync asks for the same body's answers several times
 def parse_form_body(body: str | None, template: FormTemplate) -> ParsedForm:
     """Split a rendered issue body into answers by the template's labels. Never raises."""
+    return _parse_form_body(body if isinstance(body, str) else None, template)
+
+
+@lru_cache(maxsize=8)  # one sync asks for the same body's answers several times
+def _parse_form_body(body: str | None, template: FormTemplate) -> ParsedForm:
     by_label = {label_key(f.label): f for f in template.fields}
     lines = _lines(body)
     # Only a line starting with "#", "`" or "~" can be a heading or a fence: the others are
