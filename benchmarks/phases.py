@@ -7,14 +7,26 @@ import asyncio
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
 
+from bot.commands import parse_commands
 from bot.config import Config
 from bot.forms import FormTemplate
+from bot.plan import plan
 from tests.fakegithub import FakeGitHub, OpenApiSpec
+from tests.hostile_bodies import (
+    ATTACKS,
+    GITHUB_BODY_LIMIT,
+    HEAVY,
+    NOW,
+    backtick_runs,
+    issue_with,
+)
 from tests.payloads import deliver, webhook_payload
 
 from .context import RESULTS_DIR, Options, Run
@@ -30,6 +42,7 @@ from .measure import (
     wait_quiet,
     wait_reconciled,
 )
+from .report import Goal
 
 # --- start-up and reconciliation ---
 
@@ -225,3 +238,51 @@ async def tracked_memory(opts: Options, config: Config, form: FormTemplate,
     }
     log(f"  RSS {memory.rss_mib:.1f} MiB (peak {memory.peak_mib:.1f}); reconciled in "
         f"{took:.1f} s")
+
+
+# --- hostile input ---
+
+HOSTILE_GOAL_MS = 50.0
+
+
+def hostile_input(config: Config, form: FormTemplate, out: dict[str, Any],
+                  goals: list[Goal]) -> None:
+    """Read and plan each body built to make the bot work hard, in this process (the same
+    pure ``plan`` a worker runs); and read one comment of unmatched backtick runs as
+    commands. The slowest, as the median of five runs, is the figure."""
+    log("hostile input: bodies at GitHub's 65,536-character limit, read and planned")
+    cases: list[tuple[str, Callable[[int], object]]] = []
+
+    def planned(body: str, run: int) -> object:
+        # A new body each run (a blank line more), as if it came for the first time: one
+        # sync remembers the last few bodies it parsed.
+        return plan(issue_with(body + "\n" * run), None, config, form, NOW)
+
+    for attack in (*ATTACKS, *HEAVY):
+        cases.append((attack.name, partial(planned, attack.body())))
+    runs = backtick_runs(GITHUB_BODY_LIMIT)
+    cases.append(("comment: backtick runs of every length",
+                  lambda run: parse_commands(runs + "\n" * run)))
+    timings: dict[str, float] = {}
+    raised: dict[str, str] = {}
+    for name, work in cases:
+        took: list[float] = []
+        for run in range(5):
+            began = time.perf_counter()
+            try:
+                work(run)
+            except Exception as e:  # noqa: BLE001 - a crash is a figure too
+                raised[name] = type(e).__name__
+            took.append((time.perf_counter() - began) * 1000)
+            if took[-1] > 1000 or name in raised:
+                break  # seconds, or a crash: one run says enough
+        timings[name] = round(sorted(took)[len(took) // 2], 1)
+        crash = f" (raised {raised[name]})" if name in raised else ""
+        log(f"  {timings[name]:8.1f} ms  {name}{crash}")
+    worst = max(timings, key=lambda name: timings[name])
+    out["hostile_input"] = {"median_ms": timings, "worst": worst, "raised": raised}
+    note = worst + (f"; raised: {', '.join(f'{k} ({v})' for k, v in raised.items())}"
+                    if raised else "")
+    goals.append(Goal("hostile", "hostile input: the slowest body found, read and planned",
+                      f"< {HOSTILE_GOAL_MS:.0f} ms, none raises", f"{timings[worst]:.1f} ms",
+                      timings[worst] < HOSTILE_GOAL_MS and not raised, note))

@@ -172,6 +172,10 @@ def figure_rows(out: dict[str, Any]) -> list[list[str]]:
             rows.append([f"memory: tracking {int(key.split('_')[1]):,} open requests",
                          f"RSS {value['rss_mib']} MiB (peak {value['peak_mib']} MiB, "
                          f"heap {value['anon_mib']} MiB)"])
+    hostile = _get(out, "hostile_input", "median_ms")
+    if isinstance(hostile, dict):
+        for name, ms in hostile.items():
+            rows.append([f"hostile input: {name}", f"{ms} ms"])
     tr = out.get("tracked_reconciliation")
     if isinstance(tr, dict):
         rows.append([f"start-up reconciliation of {tr['open_requests']:,} in "

@@ -42,7 +42,9 @@ _COMMENT_OPEN = "<!--"
 _COMMENT_CLOSE = "-->"
 # GitHub renders <pre> and <code> elements as code, whatever their case and attributes.
 _HTML_CODE_TAG_RE = re.compile(r"<(/?)(pre|code)(?![\w-])", re.IGNORECASE)
-_CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")  # `<pre>` is text, not a tag
+_BACKTICKS_RE = re.compile(r"`+")
+_TAG_OPEN_RE = re.compile(r"</?[A-Za-z]")  # an HTML tag starts: its attributes may span lines
+_TAG_TEXT_RE = re.compile(r"[>\"']")  # what ends a tag, or starts a quoted attribute value
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,63 @@ def _closes(line: str, fence: str) -> bool:
             and set(stripped) == {fence[0]})
 
 
+def _without_code_spans(line: str) -> str:
+    """The line without its backtick code spans (`` `<pre>` `` is text, not a tag).
+
+    A span runs from a backtick run to the next run of the same length. Found in one pass
+    over the runs: a pattern searching ahead from each run took quadratic time on runs of
+    every length, none closing another.
+    """
+    runs = [(m.start(), m.end()) for m in _BACKTICKS_RE.finditer(line)]
+    closer: list[int | None] = [None] * len(runs)
+    seen: dict[int, int] = {}  # run length -> index of the nearest such run to the right
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        closer[i] = seen.get(length)
+        seen[length] = i
+    kept: list[str] = []
+    pos = i = 0
+    while i < len(runs):
+        j = closer[i]
+        if j is None:
+            i += 1
+            continue
+        kept.append(line[pos:runs[i][0]])
+        pos = runs[j][1]
+        i = j + 1
+    kept.append(line[pos:])
+    return "".join(kept)
+
+
+def _tag_after(visible: str, tag: str | None) -> str | None:
+    """Whether an HTML tag is still open after this line (None: not; else "" or the quote
+    of its attribute value still open), given the same for the line before."""
+    pos = 0
+    while True:
+        if tag is None:
+            opening = _TAG_OPEN_RE.search(visible, pos)
+            if opening is None:
+                return None
+            tag, pos = "", opening.end()
+        elif tag:
+            end = visible.find(tag, pos)
+            if end < 0:
+                return tag
+            tag, pos = "", end + 1
+        else:
+            mark = _TAG_TEXT_RE.search(visible, pos)
+            if mark is None:
+                return tag
+            tag, pos = (None if mark.group() == ">" else mark.group()), mark.end()
+
+
 def _html_code_after(visible: str, element: str | None) -> str | None:
     """The ``pre`` or ``code`` element open after this line's visible text (None: none).
 
     Outside an element the first opening tag starts one (backtick code spans are text);
     inside, only its own closing tag ends it.
     """
-    scanned = visible if element is not None else _CODE_SPAN_RE.sub("", visible)
+    scanned = visible if element is not None else _without_code_spans(visible)
     for tag in _HTML_CODE_TAG_RE.finditer(scanned):
         closing, name = tag.group(1) == "/", tag.group(2).lower()
         if element is None and not closing:
@@ -116,6 +168,7 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
     in_comment = False
     in_quote = False
     element: str | None = None  # the HTML <pre> or <code> element the line begins in
+    tag: str | None = None  # inside an HTML tag: "" or the quote of the attribute value open
     for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if fence is not None and not in_comment:
             if _closes(line, fence):
@@ -128,6 +181,7 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
             continue
         if not line.strip():
             in_quote = False
+            tag = None  # a blank line ends the paragraph: an unclosed tag was only text
             continue
         if _QUOTE_RE.match(line):
             in_quote = True
@@ -137,7 +191,12 @@ def parse_commands(body: str | None, names: Iterable[str] | None = None
             fence = opening.group(1)
             in_quote = False
             in_comment = False  # a comment opener inside the fence line is code, not HTML
+            tag = None
             continue
+        began_in_tag = tag is not None
+        tag = _tag_after(visible if began_in_tag else _without_code_spans(visible), tag)
+        if began_in_tag:
+            continue  # a line inside a tag (``<img alt="`` above) is an attribute, not shown
         element = _html_code_after(visible, None)
         if in_quote:
             continue  # lazy continuation of the quote above: it renders inside the quote

@@ -21,8 +21,10 @@ import yaml
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORM_PATH = PACKAGE_ROOT / "issue_templates" / "event-request.yml"
 EVENT_TYPES = ("exam", "workshop", "demo", "other")
-_OFFSET_RE = re.compile(r"^\s*([+-]?)\s*(\d+)\s*([dh])\s*$")
-_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gib|gb|g|mib|mb|m)?\s*$", re.IGNORECASE)
+# Matched whole on stripped, length-capped text: no two quantifiers over the same characters.
+_OFFSET_RE = re.compile(r"([+-]?)\s*(\d+)\s*([dh])")
+_MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gib|gb|g|mib|mb|m)?", re.IGNORECASE)
+_MAX_SIZE_TEXT = 40
 
 
 class ConfigError(Exception):
@@ -331,7 +333,8 @@ def parse_offset(text: str) -> DueOffset:
         if raw.lower().startswith(name):
             anchor, raw = name, raw[len(name):]
             break
-    m = _OFFSET_RE.match(raw)
+    raw = raw.strip()
+    m = _OFFSET_RE.fullmatch(raw) if len(raw) <= _MAX_SIZE_TEXT else None
     if not m:
         raise ValueError(f"due offset {text!r} is not like -21d, -12h, +1d or start+0h")
     sign, num, unit = m.groups()
@@ -348,7 +351,8 @@ def parse_memory_gib(text: Any) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        m = _MEMORY_RE.match(str(text))
+        written = str(text).strip()
+        m = _MEMORY_RE.fullmatch(written) if len(written) <= _MAX_SIZE_TEXT else None
         if not m:
             raise ValueError(f"memory {text!r} is not a size like 4 GB")
         value = float(m.group(1))

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil import parser as dateutil_parser
 
+from .text import quote
+
 MAX_LENGTH = 200  # a start box never needs more; longer text is refused before any work
 EXAMPLE = "2026-12-01 09:00"
 NO_ABBREVIATIONS: Mapping[str, str] = MappingProxyType({})
@@ -290,18 +292,8 @@ class _Scan:
 
 
 def _quote(text: str) -> str:
-    """What was written, safe to show: one line, no control or direction characters, short,
-    and inert in the markdown of a comment (no mention, link, image, code or HTML)."""
-    flat = " ".join(str(text)[:300].split())
-    flat = "".join(c if c.isprintable() else "\ufffd" for c in flat).replace('"', "'")
-    flat = f"{flat[:57]}…" if len(flat) > 60 else flat
-    flat = _MARKUP_RE.sub(r"\\\1", flat)
-    # A full-width at sign reads the same and notifies nobody (and stays printable).
-    return '"' + _MENTION_RE.sub("\uff20", flat) + '"'
-
-
-_MARKUP_RE = re.compile(r"([\\`\[\]<>!])")
-_MENTION_RE = re.compile(r"@(?=[A-Za-z0-9])")  # what GitHub would take for a mention
+    """What was written, safe to show: one short line of inline code (nothing in it renders)."""
+    return quote(str(text)[:300], 60)
 
 
 def _unreadable(text: str) -> DateError:
@@ -332,7 +324,7 @@ def _take_zones(raw: str, text: str, iso_t: bool, scan: _Scan) -> str:
     while m := _NAMED_OFFSET_RE.search(text):
         minutes = _offset_minutes(m[1], m[2], m[3])
         if minutes is None:
-            raise DateError(f"{_quote(raw)}: {m[0]!r} is not a UTC offset; offsets run from "
+            raise DateError(f"{_quote(raw)}: {_quote(m[0])} is not a UTC offset; offsets run from "
                             "UTC-12:00 to UTC+14:00")
         scan.zones.append(_offset_zone(minutes, "written"))
         text = _mask(text, m.start(), m.end())
@@ -351,7 +343,7 @@ def _take_zones(raw: str, text: str, iso_t: bool, scan: _Scan) -> str:
                             f"write a range as 09:00 to 11:00 and an offset as UTC{m[0]}")
         minutes = _offset_minutes(m[1], m[2], m[4])
         if minutes is None:
-            raise DateError(f"{_quote(raw)}: {m[0]!r} is not a UTC offset; offsets run from "
+            raise DateError(f"{_quote(raw)}: {_quote(m[0])} is not a UTC offset; offsets run from "
                             "UTC-12:00 to UTC+14:00")
         scan.zones.append(_offset_zone(minutes, "written"))
         text = _mask(text, m.start(), m.end())
@@ -363,8 +355,8 @@ def _take_zones(raw: str, text: str, iso_t: bool, scan: _Scan) -> str:
             raise _reversed_sign(raw, m[0])
         zone = _iana_zone(m[0], "written")
         if zone is None:
-            raise DateError(f"{_quote(raw)}: {m[0]!r} is not a time zone I know; write an IANA "
-                            "name like America/Chicago")
+            raise DateError(f"{_quote(raw)}: {_quote(m[0])} is not a time zone I know; write "
+                            "an IANA name like America/Chicago")
         scan.zones.append(zone)
         text = _mask(text, m.start(), m.end())
     return text

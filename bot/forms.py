@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -36,6 +37,7 @@ FIELD_KINDS = ("input", "textarea", "dropdown", "checkboxes", "upload")
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _CHECKBOX_RE = re.compile(r"^ {0,3}[-*+][ \t]+\[([ xX])\](?:[ \t]+(.*))?$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_MARKS = frozenset("#`~")  # what a heading or a fence line starts with
 
 
 class FormError(Exception):
@@ -260,13 +262,22 @@ def label_key(label: str) -> str:
 
 def parse_form_body(body: str | None, template: FormTemplate) -> ParsedForm:
     """Split a rendered issue body into answers by the template's labels. Never raises."""
+    return _parse_form_body(body if isinstance(body, str) else None, template)
+
+
+@lru_cache(maxsize=8)  # one sync asks for the same body's answers several times
+def _parse_form_body(body: str | None, template: FormTemplate) -> ParsedForm:
     by_label = {label_key(f.label): f for f in template.fields}
     lines = _lines(body)
-    closes_ahead = _closing_fences_ahead(lines)
+    # Only a line starting with "#", "`" or "~" can be a heading or a fence: the others are
+    # passed over unread, so a body of 60,000 lines costs milliseconds.
+    marked = [i for i, line in enumerate(lines) if line.lstrip(" ")[:1] in _MARKS]
+    closes_ahead = _closing_fences_ahead(lines, marked)
     sections: dict[str, tuple[int, int]] = {}  # field id -> [first, end) line range
     current: FormField | None = None
     fence: tuple[str, int] | None = None  # the open code fence: its character and length
-    for i, line in enumerate(lines):
+    for k, i in enumerate(marked):
+        line = lines[i]
         if fence is not None:
             closer = _closing_fence(line)
             if closer is not None and closer[0] == fence[0] and closer[1] >= fence[1]:
@@ -281,7 +292,7 @@ def parse_form_body(body: str | None, template: FormTemplate) -> ParsedForm:
             continue
         # An input or a dropdown answer is one line, so a fence there is stray text.
         if current is None or current.kind in ("textarea", "upload"):
-            fence = _opening_fence(line, closes_ahead[i + 1])
+            fence = _opening_fence(line, closes_ahead[k + 1])
 
     values: dict[str, str | None] = {}
     checked: dict[str, tuple[str, ...]] = {}
@@ -393,20 +404,22 @@ def _closing_fence(line: str) -> tuple[str, int] | None:
     return m.group(1)[0], len(m.group(1))
 
 
-def _closing_fences_ahead(lines: Sequence[str]) -> list[dict[str, int]]:
-    """For each line index, the longest closing fence of each character from there on.
+def _closing_fences_ahead(lines: Sequence[str], marked: Sequence[int]
+                          ) -> list[dict[str, int]]:
+    """For each of the MARKED lines (by position in it), the longest closing fence of each
+    character from there on; one more entry for the end.
 
     A fence counts only when a closing fence follows it: a stray ``` typed into
     one answer would otherwise swallow every answer after it. One backward pass
     keeps that question constant-time per line.
     """
-    out: list[dict[str, int]] = [{}] * (len(lines) + 1)
+    out: list[dict[str, int]] = [{}] * (len(marked) + 1)
     ahead: dict[str, int] = {}
-    for i in range(len(lines) - 1, -1, -1):
-        closer = _closing_fence(lines[i])
+    for k in range(len(marked) - 1, -1, -1):
+        closer = _closing_fence(lines[marked[k]])
         if closer is not None and closer[1] > ahead.get(closer[0], 0):
             ahead = {**ahead, closer[0]: closer[1]}  # a new dict: earlier entries share the old
-        out[i] = ahead
+        out[k] = ahead
     return out
 
 

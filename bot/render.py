@@ -200,7 +200,8 @@ def _confirmation_line(view: StatusView) -> str:
 
 def render_status(view: StatusView, config: Config) -> str:
     req = view.request
-    title = text.inline(req.event_name or view.issue.title or f"#{view.issue.number}", 100)
+    title = (text.code(req.event_name or view.issue.title, 100)
+             or f"#{view.issue.number}")  # a stranger's words: inline code, inert
     lines = [MARKER, f"### Event support: {title}", ""]
     if view.state.cancelled_by:
         lines += [f"🚫 **Cancelled** by {text.mention(view.state.cancelled_by)}; reminders and "
@@ -238,8 +239,8 @@ def render_status(view: StatusView, config: Config) -> str:
     note = _zone_note(req, view.form)
     if note:
         lines += [note, ""]
-    for warning in req.notes:
-        lines += [f"ℹ️ {text.inline(warning, 300)}", ""]
+    for warning in req.notes:  # built to be shown: what people wrote is quoted as code
+        lines += [f"ℹ️ {' '.join(warning.split())}", ""]
     checklist = _checklist(view, config)
     if checklist:
         lines += checklist + [""]

@@ -22,12 +22,15 @@ _HOST_RE = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}[a-z0-9]$"
 )
 # A memory answer as parse_memory_gib reads it, kept to show the unit the person wrote.
-_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gib|gb|g|mib|mb|m)?\s*$", re.IGNORECASE)
+# Matched whole on stripped text: no two quantifiers over the same characters (bounded work).
+_MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gib|gb|g|mib|mb|m)?", re.IGNORECASE)
 _UNITS = {"gib": "GiB", "gb": "GB", "g": "G", "mib": "MiB", "mb": "MB", "m": "M"}
 _REP_PUNCTUATION = "()[]<>\"'.,;:"
 MAX_REPS = 10  # more handles than this in one field is a list to trim, not to ping
-_INT_RE = re.compile(r"^\s*~?\s*(\d{1,3}(?:[,_ ]\d{3})+|\d+)\s*(?:users?|people|students|"
-                     r"attendees|participants|learners)?\s*$", re.IGNORECASE)
+MAX_REP_WORDS = 100
+_INT_RE = re.compile(r"~?\s*(\d{1,3}(?:[,_ ]\d{3})+|\d+)\s*(?:users?|people|students|"
+                     r"attendees|participants|learners)?", re.IGNORECASE)
+MAX_NUMBER_TEXT = 40  # longer is no number of people (or of gigabytes): refused unread
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ def read_hub(raw: str | None) -> tuple[str | None, str | None, str | None]:
 def read_attendees(raw: str | None, maximum: int) -> tuple[int | None, str | None]:
     if raw is None or not raw.strip():
         return None, None
-    m = _INT_RE.match(raw)
+    written = raw.strip()
+    m = _INT_RE.fullmatch(written) if len(written) <= MAX_NUMBER_TEXT else None
     if not m:
         return None, (f"{text.quote(raw)} is not a number of people; write the peak number "
                       "of simultaneous users as a whole number, like `120`")
@@ -176,10 +180,12 @@ def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
     if raw is None or not raw.strip():
         return (), None
     value = " ".join(raw.split())
-    words = [w for w in re.split(r"[\s,;]+", value) if w]
+    # Only the first words are read: a field of 16,000 handles is a list, not a team.
+    words = [w for w in re.split(r"[\s,;]+", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS] if w]
     shaped = [login for login in map(_rep_login, words) if login]
     if not shaped:
-        items = [i.strip() for i in re.split(r"[,;]", value) if i.strip()]
+        items = [i.strip() for i in re.split(r"[,;]", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS]
+                 if i.strip()]
         if all(len(i.split()) == 1 for i in items):
             shaped = [i.strip(_REP_PUNCTUATION) for i in items]
     first: dict[str, str] = {}
@@ -188,13 +194,14 @@ def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
             first.setdefault(login.lower(), login)
     logins = tuple(first.values())
     if not logins:
-        shown = value if len(value) <= 80 else value[:79] + "…"
-        return (), (f'The community representative "{shown}" is not a GitHub handle, so '
-                    "nobody was mentioned; write handles like @octocat to have them notified.")
+        return (), (f"The community representative {text.quote(value)} is not a GitHub "
+                    "handle, so nobody was mentioned; write handles like `@octocat` to have them "
+                    "notified.")
     notes = []
     skipped = [x for x in shaped if not text.is_login(x)]
     if skipped:
-        names = ", ".join(f"@{x}" for x in skipped[:3]) + (", …" if len(skipped) > 3 else "")
+        names = (", ".join(text.quote(f"@{x}", 40) for x in skipped[:3])
+                 + (", …" if len(skipped) > 3 else ""))
         one = len(skipped) == 1
         notes.append(f"{names} in the community representative field {'is' if one else 'are'} "
                      f"not {'a person’s GitHub handle' if one else 'GitHub handles of people'}"
@@ -207,7 +214,8 @@ def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
 
 def memory_as_written(raw: str) -> str | None:
     """``4gb`` -> ``4 GB``: the number and unit as written (None without a unit)."""
-    m = _MEMORY_RE.match(raw)
+    written = raw.strip()
+    m = _MEMORY_RE.fullmatch(written) if len(written) <= MAX_NUMBER_TEXT else None
     if not m or not m.group(2):
         return None
     return f"{m.group(1)} {_UNITS[m.group(2).lower()]}"

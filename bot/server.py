@@ -211,6 +211,9 @@ def webhook_route(queue: DeliveryQueue, secret: str | None, metrics: Metrics
         except (ValueError, UnicodeDecodeError):
             metrics.rejected.labels(reason="json").inc()
             return _problem(400, "body is not JSON")
+        except RecursionError:  # the parser follows only so many levels: no payload has them
+            metrics.rejected.labels(reason="json").inc()
+            return _problem(400, "body is JSON nested too deeply")
         if not isinstance(payload, dict):
             metrics.rejected.labels(reason="json").inc()
             return _problem(400, "body is not a JSON object")

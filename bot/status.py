@@ -30,7 +30,9 @@ MARKER = "<!-- event-support-bot:status -->"
 # The block's base64, then (in a block the bot wrote) its MAC (``bot.sealing``).
 _STATE_RE = re.compile(r"<!-- event-support-bot:state ([A-Za-z0-9_=-]{0,200000})"
                        rf"(?: ([A-Za-z0-9_-]{{1,{MAC_CHARS}}}))? -->")
-_ITEM_RE = re.compile(r"^\s*[-*] \[([ xX])\] .*?<!-- item:([a-z0-9_-]+) -->\s*$", re.MULTILINE)
+# Spaces within a line only: ``\s*`` spanning blank lines backtracked for seconds on many.
+_ITEM_RE = re.compile(r"^[^\S\n]*[-*] \[([ xX])\] .*?<!-- item:([a-z0-9_-]+) -->[^\S\n]*$",
+                      re.MULTILINE)
 STATE_VERSION = 1
 
 

@@ -11,6 +11,7 @@ import re
 _ZWSP = "\u200b"
 _MENTION_RE = re.compile(r"@(?=[A-Za-z0-9])")
 _MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_BACKTICKS_RE = re.compile("`+")
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 # Names that notify a whole room elsewhere; on GitHub they would ping whoever owns the
 # login, which is never what someone writing them means.
@@ -52,20 +53,28 @@ def plain(text: str | None, limit: int = 200) -> str:
 
 
 def code(text: str | None, limit: int = 120) -> str:
-    """People's text shown as inline code (nothing in it renders or pings)."""
+    """People's text shown as inline code: on one line, cut to LIMIT, nothing in it renders.
+
+    GitHub shows a code span's text as written: no link, no bare-URL autolink, no emphasis,
+    no mention. The span is fenced with one backtick more than the longest run inside it,
+    and padded with a space where the text starts or ends with a backtick (or with a space
+    at both ends, which GitHub would take off), so no text can end it early.
+    """
     if not text:
         return ""
     flat = " ".join(_printable(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
-    flat = flat.replace("`", "'")
     # The bot's hidden markers are HTML comments: people's text never holds one whole.
     flat = flat.replace("<!--", "<!\u200b--").replace("-->", "--\u200b>")
-    return f"`{flat}`"
+    fence = "`" * (max(map(len, _BACKTICKS_RE.findall(flat)), default=0) + 1)
+    if flat[0] == "`" or flat[-1] == "`" or (flat[0] == " " and flat[-1] == " "):
+        flat = f" {flat} "
+    return f"{fence}{flat}{fence}"
 
 
 def quote(text: str | None, limit: int = 80) -> str:
-    """Quote what someone wrote in an error message: short, one line, no markup."""
+    """Quote what someone wrote in an error message: short, one line, as inline code."""
     if text is None:
         return '""'
     flat = " ".join(_printable(text).split())

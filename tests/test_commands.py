@@ -177,6 +177,18 @@ def names(body: str) -> list[tuple[str, str]]:
         ("```\n<pre>\n```\n/help", [("help", "")]),
         ("<preview>\n/help", [("help", "")]),
         ("<pre>\n</code>\n/cancel\n</pre>\n/help", [("help", "")]),
+        # A line that begins inside an HTML tag (a multi-line attribute) is part of the tag.
+        ('<img alt="\n/approve-tier\n">', []),
+        ('<img alt="\n/approve-tier\n">\n/help', [("help", "")]),
+        ('<details title="\n/cancel\n">\n</details>', []),
+        ("<img alt='x\n/cancel\n' src=y>\n/help", [("help", "")]),
+        ("<img\n/cancel\n>", []),
+        ('text <a href="x" title="a\n\n/help', [("help", "")]),  # a blank line ends the tag
+        ('<img alt="a > b"\n/cancel\n>', []),  # ">" in a quoted value does not close it
+        ('`<img alt="`\n/help', [("help", "")]),  # in a code span: text, not a tag
+        ('a < b\n/help', [("help", "")]),  # "<" and a space: no tag
+        ('<img src="x">\n/help', [("help", "")]),
+        ('<!-- <img alt=" -->\n/help', [("help", "")]),
         # Any whitespace between the name and its arguments and between arguments.
         ("/assign\u00a0@bob", [("assign", "@bob")]),
         ("/assign\u00a0@bob\u00a0@carol", [("assign", "@bob @carol")]),
@@ -533,13 +545,13 @@ def test_reschedule_reads_a_start_and_an_end_as_people_type_them(line: str, star
     ("line", "problem"),
     [
         ("/reschedule 2027-03-23 13:00 14:00 16:00",
-         '"2027-03-23 13:00 14:00 16:00" does not read as one start and one end; give the '
+         '`2027-03-23 13:00 14:00 16:00` does not read as one start and one end; give the '
          "start, then optionally the end"),
         ("/reschedule 1 Mar 13:00 2028 2 Mar 16:00",
-         '"1 Mar 13:00 2028 2 Mar 16:00" splits into a start and an end more than one way'),
+         '`1 Mar 13:00 2028 2 Mar 16:00` splits into a start and an end more than one way'),
         ("/reschedule 2027-03-23 13:00 14:00 to 16:00", "does not read as one start and one end"),
-        ("/reschedule 13:00 16:00", '"13:00 16:00" does not read as one start and one end'),
-        ("/reschedule Feb 30 2027 13:00 16:00", '"Feb 30 2027 13:00": there is no 30 February'),
+        ("/reschedule 13:00 16:00", '`13:00 16:00` does not read as one start and one end'),
+        ("/reschedule Feb 30 2027 13:00 16:00", '`Feb 30 2027 13:00`: there is no 30 February'),
     ],
 )
 def test_reschedule_with_times_that_do_not_split_says_so_in_the_commands_terms(
@@ -555,7 +567,7 @@ def test_reschedule_with_times_that_do_not_split_says_so_in_the_commands_terms(
     ("line", "problem"),
     [
         ("/reschedule", "it needs the new start"),
-        ("/reschedule next tuesday-ish", '"next tuesday-ish"'),
+        ("/reschedule next tuesday-ish", '`next tuesday-ish`'),
         ("/reschedule 2027-03-16 13:00 to banana", "the end"),
         ("/reschedule 2027-03-16 13:00 to 2027-03-16 12:00", "the end is before the start"),
         ("/reschedule 2026-11-01 09:30 to 11:00", "the start is in the past"),

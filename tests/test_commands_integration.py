@@ -323,7 +323,7 @@ async def test_reschedule_refused_and_unreadable(fake_github: FakeGitHub,
         before, labels, assignees = scene.status, scene.labels, scene.assignees
         comment_id = await scene.say("/reschedule sometime in spring", "champion")
         reply = refused(scene, comment_id, before, labels, assignees)
-        assert '"sometime in spring"' in reply
+        assert '`sometime in spring`' in reply
         assert "Usage: `/reschedule START [END]`" in reply
 
 

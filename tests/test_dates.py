@@ -161,7 +161,7 @@ def test_reads_what_people_write(text: str, tz_field: str | None, expected_utc: 
 @pytest.mark.parametrize(
     ("text", "tz_field", "fragment"),
     [
-        ("next Tuesday-ish", None, '"next Tuesday-ish" is not a date and time I can read; '
+        ("next Tuesday-ish", None, '`next Tuesday-ish` is not a date and time I can read; '
                                    "write it like 2026-12-01 09:00"),
         ("TBD", None, "not a date and time I can read"),
         ("tomorrow 9am", None, "not a date and time I can read"),
@@ -180,9 +180,9 @@ def test_reads_what_people_write(text: str, tz_field: str | None, expected_utc: 
         ("1/2/3/4 9am", None, "not a date and time I can read"),
         ("2026-12-01 2026-12-02 9am", None, "not a date and time I can read"),
         # no time, no date, no day
-        ("Dec 1 2026", None, '"Dec 1 2026" has a date but no time; give a time too'),
+        ("Dec 1 2026", None, '`Dec 1 2026` has a date but no time; give a time too'),
         ("2026-12-01", None, "give a time too"),
-        ("9am", None, '"9am" has a time but no date; give the date too'),
+        ("9am", None, '`9am` has a time but no date; give the date too'),
         ("noon", None, "give the date too"),
         ("Tuesday 9am", None, "which Tuesday? give the date too"),
         ("Dec 2026 9am", None, "has no day of the month"),
@@ -215,9 +215,9 @@ def test_reads_what_people_write(text: str, tz_field: str | None, expected_utc: 
         ("2026-12-01 09:00 BST", "Europe/London", "BST is not what Europe/London is called on "
                                                   "1 December 2026 (it is GMT then)"),
         ("2026-07-01 09:00 IST", "Asia/Tokyo", "IST is not what Asia/Tokyo is called"),
-        ("2026-12-01 9:00 Mars/Olympus", None, "'Mars/Olympus' is not a time zone I know"),
+        ("2026-12-01 9:00 Mars/Olympus", None, "`Mars/Olympus` is not a time zone I know"),
         ("2026-12-01 9:00 Etc/GMT+5", None, "Etc/GMT+5 means UTC-5 (these names reverse"),
-        ("2026-12-01 09:00 +15:00", None, "'+15:00' is not a UTC offset"),
+        ("2026-12-01 09:00 +15:00", None, "`+15:00` is not a UTC offset"),
         ("2026-12-01 09:00 UTC+15", None, "is not a UTC offset"),
         ("2026-07-01 09:00 CST America/Chicago", None,
          "names two zones that disagree (America/Chicago and CST (UTC-06:00))"),
@@ -241,7 +241,7 @@ def test_refuses_to_guess(text: str, tz_field: str | None, fragment: str) -> Non
 def test_error_quotes_what_was_written() -> None:
     with pytest.raises(DateError) as caught:
         when("sometime in the spring")
-    assert str(caught.value).startswith('"sometime in the spring"')
+    assert str(caught.value).startswith('`sometime in the spring`')
 
 
 def test_dst_offset_written_resolves_the_repeated_hour() -> None:
@@ -428,9 +428,9 @@ def test_window(start: str, end: str, tz_field: str | None, opened: str, expecte
 @pytest.mark.parametrize(
     ("start", "end", "tz_field", "at_fault", "fragment"),
     [
-        ("next week", "11am", None, "start", '"next week" is not a date and time'),
+        ("next week", "11am", None, "start", '`next week` is not a date and time'),
         ("9am", "11am", None, "start", "has a time but no date"),
-        ("Dec 1 2026 9am", "banana", None, "end", '"banana" is not a date and time'),
+        ("Dec 1 2026 9am", "banana", None, "end", '`banana` is not a date and time'),
         ("Dec 1 2026 9am", "Dec 1 2026", None, "end", "give a time too"),
         ("Dec 1 2026 9am", "Friday 5pm", None, "end", "which Friday?"),
         ("Dec 1 2026 9am", "03/04/2027 5pm", None, "end", "reads two ways"),
@@ -516,7 +516,7 @@ def test_zone_field_config_abbreviations(text: str, abbreviations: dict[str, str
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("IST", '"IST" is not a time zone I know'),
+        ("IST", '`IST` is not a time zone I know'),
         ("Central", "is not a time zone I know; write an IANA name like America/Chicago"),
         ("Pacific Time", "is not a time zone I know"),
         ("(UTC-06:00) Central Time (US & Canada)", "is not a time zone I know"),
@@ -599,20 +599,20 @@ def test_split_range_refused(text: str) -> None:
     ("text", "message"),
     [
         ("Dec 1 2026 9am 10am 11am",
-         '"Dec 1 2026 9am 10am 11am" does not read as one start and one end; give the start, '
+         '`Dec 1 2026 9am 10am 11am` does not read as one start and one end; give the start, '
          "then optionally the end, like 2026-12-01 09:00 11:00 or 2026-12-01 09:00 to "
          "2026-12-02 11:00"),
-        ("9am 11am", '"9am 11am" does not read as one start and one end; give the start, '),
+        ("9am 11am", '`9am 11am` does not read as one start and one end; give the start, '),
         ("Dec 1 9am 10am to 11am",
-         '"Dec 1 9am 10am to 11am" does not read as one start and one end; write it like '),
+         '`Dec 1 9am 10am to 11am` does not read as one start and one end; write it like '),
         # a year between the two times could belong to either
         ("1 Dec 9am 2027 2 Dec 11am",
-         '"1 Dec 9am 2027 2 Dec 11am" splits into a start and an end more than one way; put '
+         '`1 Dec 9am 2027 2 Dec 11am` splits into a start and an end more than one way; put '
          '"to" between them, like 2026-12-01 09:00 to 2026-12-02 11:00'),
         # the half that cannot be read, when the other half can
-        ("Feb 30 2027 9am 11am", '"Feb 30 2027 9am": there is no 30 February 2027'),
-        ("2027-03-23 13:00 Feb 30 16:00", '"Feb 30 16:00": there is no 30 February'),
-        ("someday 9am 11am", '"someday 9am" is not a date and time I can read'),
+        ("Feb 30 2027 9am 11am", '`Feb 30 2027 9am`: there is no 30 February 2027'),
+        ("2027-03-23 13:00 Feb 30 16:00", '`Feb 30 16:00`: there is no 30 February'),
+        ("someday 9am 11am", '`someday 9am` is not a date and time I can read'),
     ],
 )
 def test_split_range_says_why_in_the_terms_of_a_start_and_an_end(text: str,

@@ -518,3 +518,10 @@ def test_large_bodies_parse_quickly(shape: str) -> None:
     parsed = parse_form_body(text, FORM)
     parsed.selected("hub_url")
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize("body", [None, ["a", "list"], {"a": "mapping"}, 42])
+def test_a_body_that_is_not_text_has_no_answers(body: Any) -> None:
+    """A payload's body can be anything: it reads as an empty form, never an error."""
+    parsed = parse_form_body(body, FORM)
+    assert parsed.present == frozenset() and dict(parsed.values) == {}

@@ -21,6 +21,7 @@ import hmac
 import http.client
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import EventBot, Settings, create_app
@@ -42,9 +43,10 @@ from bot.server import DeliveryQueue
 from bot.status import StatusState, encode_state, listed_items, read_status, ticked_items
 
 from .botapp import Clock, fast_config
+from .hostile_bodies import GITHUB_BODY_LIMIT
 from .payloads import webhook_payload
 from .test_faults import FORM, form_body, option
-from .test_hostile import bot_labels, pings
+from .test_hostile import BOUND, bot_labels, pings
 
 CONFIG = fast_config()
 SECRET = "fuzz-secret"
@@ -282,6 +284,53 @@ def test_any_form_answers_give_a_safe_plan(answers: dict[str, str | None], tail:
     assert not {"everyone", "here"} & pinged and not any("/" in p for p in pinged)
     for forbidden in ("\u202e", "\x00", "\ud800"):
         assert forbidden not in comment
+
+
+# Long runs of what regular expressions stumble on, filling an answer up to GitHub's limit:
+# whitespace runs between numbers and words, separators, backticks, tags, mentions.
+run_unit = (st.sampled_from([" ", "\t", "\n", "\r\n", " \n", "\u00a0 "])
+            | st.sampled_from(["1", "1 ", "1,", "1.", "0", ",000", " 000", "~", "-", "+", ":", "/",
+                               "a/", ".", "a.", "`", "``", "`a", "<", "<pre", "<!--", "-->", "@",
+                               "@a ", "#", "### ", "```\n", "- [x] ", "|", "\\", '"', "12 ",
+                               "am ", "T", "Z", "https://", "a-"])
+            | st.text(min_size=1, max_size=3))
+run_word = (st.sampled_from(["120", "4", "1.5", "~ 12", "1,000", "+05", "12:00"])
+            | st.sampled_from(["", "x", "GB", "users", "@a", "`", "<", "pm", "/"])
+            | st.text(max_size=4))
+runs = st.tuples(st.lists(st.tuples(run_word, run_unit, st.integers(1, 70_000)), min_size=1,
+                          max_size=3), run_word)
+
+
+def _filled(runs: tuple[list[tuple[str, str, int]], str], room: int) -> str:
+    """Each word then its unit repeated COUNT times, then the last word, cut to ROOM."""
+    parts, tail = runs
+    text = "".join(word + unit * min(count, room // len(unit) + 1) for word, unit, count in parts)
+    return text[:max(room - len(tail), 0)] + tail
+
+
+@fuzz(20)
+@given(parts=runs)
+@example(parts=([("120", " ", 70_000)], "x"))  # took a minute before the bot bounded it
+def test_any_answer_up_to_githubs_limit_is_planned_within_a_bound(
+    parts: tuple[list[tuple[str, str, int]], str]
+) -> None:
+    """Each field in turn, and all at once, holds the runs, filling the body to the limit."""
+    for fields in [[f] for f in FIELD_IDS] + [FIELD_IDS]:
+        room = (GITHUB_BODY_LIMIT - len(form_body(**dict.fromkeys(fields, "")))) // len(fields)
+        answer = _filled(parts, room)
+        body = form_body(**dict.fromkeys(fields, answer))
+        assert len(body) <= GITHUB_BODY_LIMIT
+        issue = IssueSnapshot(
+            repo=RepoRef("org", "repo", 1), number=7, title=answer[:256], body=body,
+            author="champion", labels=("event-request",), assignees=(), state="open",
+            created_at=NOW)
+        began = time.perf_counter()
+        triage, desired = plan(issue, None, CONFIG, FORM, NOW)  # never raises
+        parse_commands(body)  # the same text as a comment
+        took = time.perf_counter() - began
+        assert took < BOUND, f"{fields}: {took:.2f} s"
+        assert desired.status_body is None or len(desired.status_body) < GITHUB_BODY_LIMIT
+        assert {e.field for e in triage.errors} <= {*FIELD_IDS, None}
 
 
 zone_text = st.one_of(st.none(), st.sampled_from(

@@ -21,14 +21,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 
+from bot.commands import parse_commands
 from bot.config import Config
+from bot.plan import plan
 from bot.server import signature_ok
 from bot.status import MARKER, StatusState, listed_items, read_status, state_block, ticked_items
 
-from .botapp import SECRET, RunningBot, running_bot
+from .botapp import SECRET, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
+from .hostile_bodies import ATTACKS, GITHUB_BODY_LIMIT, NOW, Attack, backtick_runs, issue_with
 from .payloads import deliver, issue_comment_payload, issues_payload, sign
+from .requests_seed import FORM
 from .test_faults import (
     BOT_LOGIN,
     INSTALLATION,
@@ -141,6 +146,11 @@ async def test_a_body_over_25_mib_is_refused_before_it_is_read(
         (b"{}", {"X-GitHub-Event": "x" * 500}, 400),
         (b"{}", {"X-Hub-Signature-256": "sha256=deadbeef"}, 401),
         (b"{}", {"X-GitHub-Event": "star"}, 202),  # not handled: taken and dropped
+        # Nested past what the parser follows (it raised RecursionError: a 500), or too long.
+        pytest.param(b"[" * 100_000, {}, 400, id="100,000 ["),
+        pytest.param(b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, {}, 400, id="100,000 {"),
+        pytest.param(b'{"a": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", {}, 400, id="5,000 deep"),
+        pytest.param(b'{"a": ' + b"9" * 100_000 + b"}", {}, 400, id="100,000 digits"),
         (b'{"action": "opened"}', {}, 202),  # handled, and nothing to act on
     ],
 )
@@ -385,3 +395,80 @@ def test_signatures_are_checked_on_the_bytes_received() -> None:
     other = json.dumps({"a": "é"}, ensure_ascii=False).encode()
     assert signature_ok("k", body, sign(body, "k"))
     assert not signature_ok("k", other, sign(body, "k"))
+
+
+# --- bounded work: no text makes the bot work for seconds ----------------------------------
+
+# Seconds for reading and planning a whole body at GitHub's limit: generous for a shared
+# machine (it takes milliseconds); each attack below took many seconds, or crashed, before.
+BOUND = 1.0
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_a_hostile_answer_is_planned_in_milliseconds(attack: Attack) -> None:
+    body = attack.body()
+    assert len(body) <= GITHUB_BODY_LIMIT
+    began = time.perf_counter()
+    triage, desired = plan(issue_with(body), None, fast_config(), FORM, NOW)
+    took = time.perf_counter() - began
+    assert took < BOUND, f"{attack.name}: {took:.2f} s"
+    # And it is answered: the field is named as the one to fix.
+    assert attack.field in {e.field for e in triage.errors}
+    assert desired.status_body is not None and len(desired.status_body) < GITHUB_BODY_LIMIT
+
+
+@pytest.mark.parametrize("filler", ["\n", " \n", "\t\r\n"])
+def test_a_status_comment_padded_with_blank_lines_is_read_in_milliseconds(filler: str) -> None:
+    """Writers can edit the bot's comment: blank lines once took the checklist reader 30 s."""
+    item = "- [x] Check cloud quotas <!-- item:cloud-quotas -->"
+    padding = filler * ((GITHUB_BODY_LIMIT - 200) // len(filler))
+    body = f"{MARKER}\n{padding}x\n{item}\n{padding}"
+    began = time.perf_counter()
+    status = read_status(body)
+    took = time.perf_counter() - began
+    assert took < BOUND, f"{took:.2f} s"
+    assert status.ticked == {"cloud-quotas"}
+
+
+def test_a_comment_of_unmatched_backtick_runs_is_read_in_milliseconds() -> None:
+    """One run of each length: no run closes another, and each was searched to the end."""
+    body = backtick_runs(GITHUB_BODY_LIMIT - 20) + "\n/help"
+    began = time.perf_counter()
+    invocations = parse_commands(body)
+    took = time.perf_counter() - began
+    assert took < 0.1, f"{took:.2f} s"  # a linear scan takes milliseconds
+    assert [i.name for i in invocations] == ["help"]
+
+
+# --- text quoted back is inline code ---------------------------------------------------------
+
+MARKUP = "**bold** https://evil.example @someone `tick` _em_"
+
+
+def rendered_outside_code(markdown: str) -> str:
+    """The text a CommonMark reader shows outside code spans and code blocks."""
+    parser = MarkdownIt("commonmark").enable("table")
+    out: list[str] = []
+    for token in parser.parse(markdown):
+        for child in token.children or []:
+            if child.type == "text":
+                out.append(child.content)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(("field", "answer"), [
+    ("event_name", MARKUP), ("hub_url", MARKUP), ("start", MARKUP), ("end", MARKUP),
+    ("timezone", MARKUP), ("attendees", MARKUP), ("memory_per_user", MARKUP), ("tier", MARKUP),
+    ("community_rep", MARKUP.replace("@someone", "someone")),  # no handle: a note
+    ("community_rep", "@someone @org/team"),  # a team is no person: a note
+])
+def test_a_champions_words_come_back_as_inline_code(field: str, answer: str) -> None:
+    """Every answer echoed into the status comment (the name, an error, a note) shows as
+    code: GitHub makes no link, emphasis or mention of it."""
+    desired = plan(issue_with(form_body(**{field: answer})), None, fast_config(), FORM, NOW)[1]
+    comment = desired.status_body
+    assert comment is not None and ("evil.example" in comment or "org/team" in comment)
+    shown = rendered_outside_code(comment)
+    for word in ("evil.example", "bold", "tick", "org/team"):
+        assert word not in shown, (word, shown)
+    assert "someone" not in shown or "cc @someone" in shown  # a handle is mentioned on purpose

@@ -78,13 +78,15 @@ def test_a_tier_not_given_or_read_is_said_as_before(tier: str | None, row: str) 
 )
 def test_the_unknown_tier_is_shown_inert(written: str) -> None:
     row = tier_row(comment_for(exam_body(tier=written)))
-    assert row.startswith("| **Tier** | unknown tier `") and \
-        row.endswith("` — see the problems above |")
+    # One code span, fenced longer than any backtick run in it; in code, nothing renders
+    # and a mention does not ping.
+    span = re.fullmatch(r"\| \*\*Tier\*\* \| unknown tier (`+)(.*)\1 — see the problems above \|",
+                        row)
+    assert span is not None, row
+    assert span.group(1) not in span.group(2)
     assert len(cells(row)) == 2, row  # the person's pipes do not add cells
-    outside_code = re.sub(r"`[^`]*`", "", row)
-    assert "@" not in outside_code  # in code, a mention does not ping
     assert "<!--" not in row and "\u202e" not in row
-    assert row.count("`") == 2 and len(row) < 150
+    assert len(row) < 150
 
 
 def table_rows(comment: str) -> list[str]:
@@ -213,7 +215,7 @@ def test_every_community_rep_is_mentioned() -> None:
 def test_a_community_rep_that_is_no_handle_is_a_note() -> None:
     comment = comment_for(exam_body(community_rep="Prof. Okafor (email)"))
     assert "needs a few more details" not in comment
-    assert "ℹ️ The community representative \"Prof. Okafor \\(email\\)\" is not a GitHub " \
+    assert "ℹ️ The community representative `Prof. Okafor (email)` is not a GitHub " \
         "handle" in comment
     assert "\ncc " not in comment
 

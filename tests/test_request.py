@@ -126,7 +126,7 @@ def test_a_community_rep_that_is_no_handle_is_a_note_not_an_error() -> None:
     assert req.errors == ()
     assert (req.community_rep, req.community_reps) == (None, ())
     [note] = req.notes
-    assert '"Prof. Okafor (email)" is not a GitHub handle' in note
+    assert "`Prof. Okafor (email)` is not a GitHub handle" in note
 
 
 def test_several_community_reps_are_all_kept() -> None:
