@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Config
-from bot.forms import FormTemplate
+from bot.core.config import Config
+from bot.core.forms import FormTemplate
 from tests.fakegithub import FakeGitHub, OpenApiSpec
 from tests.payloads import deliver, issues_payload
 

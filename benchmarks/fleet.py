@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.apply import apply_desired
-from bot.config import Config
-from bot.forms import FormTemplate
-from bot.labels_sync import label_specs
-from bot.model import Desired, IssueSnapshot, RepoRef, comment_from_json, issue_from_json
-from bot.plan import plan
-from bot.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
-from bot.status import find_status, read_status, seal_status
+from bot.core.config import Config
+from bot.core.forms import FormTemplate
+from bot.core.model import Desired, IssueSnapshot, RepoRef, comment_from_json, issue_from_json
+from bot.core.plan import plan
+from bot.core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
+from bot.core.status import find_status, read_status, seal_status
+from bot.github.labels_sync import label_specs
+from bot.service.apply import apply_desired
 from tests.fakegithub import FakeGitHub
 from tests.payloads import issues_payload
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import aiohttp
 
-from bot.commands import parse_commands
-from bot.config import Config
-from bot.forms import FormTemplate
-from bot.plan import plan
+from bot.core.commands import parse_commands
+from bot.core.config import Config
+from bot.core.forms import FormTemplate
+from bot.core.plan import plan
 from tests.fakegithub import FakeGitHub, OpenApiSpec
 from tests.hostile_bodies import (
     ATTACKS,

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.__main__ import load_all
+from bot.service.loading import load_all
 from tests.fakegithub import OpenApiSpec, ensure_fixtures
 
 from . import phases, triage

@@ -15,12 +15,12 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.app import EventBot, Settings, create_app
-from bot.config import Config, load_config
-from bot.forms import FormTemplate, load_form
-from bot.github import AppCredentials, GitHubApp
-from bot.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
-from bot.server import DeliveryQueue
+from bot.core.config import Config, load_config
+from bot.core.forms import FormTemplate, load_form
+from bot.core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
+from bot.github.client import AppCredentials, GitHubApp
+from bot.service.app import EventBot, Settings, create_app
+from bot.service.server import DeliveryQueue
 
 from .payloads import sign
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.model import IssueSnapshot, RepoRef
+from bot.core.model import IssueSnapshot, RepoRef
 
 from .requests_seed import exam_body
 

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import lifecycle
-from bot.config import Config, load_config
-from bot.forms import FormTemplate
-from bot.model import Desired, IssueSnapshot, RepoRef, Trust, WorkflowDispatch
-from bot.plan import Triage, plan
-from bot.prewarm import iso, with_records
-from bot.status import DispatchRecord, StatusComment, StatusState, read_status
+from bot.core import lifecycle
+from bot.core.config import Config, load_config
+from bot.core.forms import FormTemplate
+from bot.core.model import Desired, IssueSnapshot, RepoRef, Trust, WorkflowDispatch
+from bot.core.plan import plan
+from bot.core.prewarm import iso, with_records
+from bot.core.status import DispatchRecord, StatusComment, StatusState, read_status
+from bot.core.triage import Triage
 
 from .requests_seed import FORM, option  # noqa: F401  (re-exported for the lifecycle tests)
 from .requests_seed import exam_body as form_body

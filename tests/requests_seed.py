@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.forms import FormTemplate, load_form, render_form_body
-from bot.status import MARKER, StatusState, seal_status, state_block
+from bot.core.forms import FormTemplate, load_form, render_form_body
+from bot.core.status import MARKER, StatusState, seal_status, state_block
 
 from .botapp import STATE_KEYS, fast_config
 from .fakegithub import FakeGitHub

@@ -11,13 +11,9 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from bot.__main__ import main
-from bot.access import (
-    presented_token,
-    refusal,
-    token_matches,
-)
-from bot.grants import REQUIRED_EVENTS, REQUIRED_PERMISSIONS, permission_problems
+from bot.cli import main
+from bot.github.grants import REQUIRED_EVENTS, REQUIRED_PERMISSIONS, permission_problems
+from bot.views.access import presented_token, refusal, token_matches
 
 from . import fakegithub
 from .fakegithub import FakeGitHub

@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 from icalendar import Calendar
 
-from bot.calendar import event_uid, render_calendar
-from bot.index import IndexEntry, entry_from
-from bot.model import IssueSnapshot, RepoRef
-from bot.plan import triage
+from bot.core.model import IssueSnapshot, RepoRef
+from bot.core.plan import triage
+from bot.service.index import IndexEntry, entry_from
+from bot.views.calendar import event_uid, render_calendar
 
 from .botapp import Clock, fast_config, running_bot
 from .fakegithub import FakeGitHub

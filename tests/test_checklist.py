@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.checklist import ChecklistItem, checklist_for, due_time
-from bot.config import ChecklistItemConfig, DueOffset, load_config, parse_offset
+from bot.core.checklist import ChecklistItem, checklist_for, due_time
+from bot.core.config import ChecklistItemConfig, DueOffset, load_config, parse_offset
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / "config.yaml"
 CHICAGO = ZoneInfo("America/Chicago")

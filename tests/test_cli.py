@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.status import MARKER, read_status
+from bot.core.status import MARKER, read_status
 
 from .botapp import SECRET, Clock, fast_config, running_bot
 from .fakegithub import FakeGitHub

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.core.commands import (
     BY_NAME,
     COMMANDS,
     MAX_COMMANDS,
@@ -29,13 +29,13 @@ from bot.commands import (
     lookups_needed,
     parse_commands,
 )
-from bot.config import Config, PrewarmConfig, load_config
-from bot.confirm import is_confirmed
-from bot.forms import load_form, render_form_body
-from bot.model import IssueSnapshot, RepoRef
-from bot.plan import tier_view, triage
-from bot.request import EventRequest
-from bot.status import Approval, StatusComment, StatusState
+from bot.core.config import Config, PrewarmConfig, load_config
+from bot.core.confirm import is_confirmed
+from bot.core.forms import load_form, render_form_body
+from bot.core.model import IssueSnapshot, RepoRef
+from bot.core.plan import tier_view, triage
+from bot.core.request import EventRequest
+from bot.core.status import Approval, StatusComment, StatusState
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config(ROOT / "config.yaml")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, PrewarmConfig
-from bot.model import RepoRef
-from bot.status import MARKER, read_status
+from bot.core.config import Config, PrewarmConfig
+from bot.core.model import RepoRef
+from bot.core.status import MARKER, read_status
 
 from .botapp import Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
@@ -577,10 +577,10 @@ async def test_an_issue_closed_since_the_comment_stays_silent(fake_github: FakeG
 
 
 async def test_a_permission_github_will_not_tell_is_a_role_not_held() -> None:
-    from bot.commanding import _looked_up
-    from bot.commands import Role
-    from bot.github import DryRunClient, GitHubError
-    from bot.model import RepoRef
+    from bot.core.commands import Role
+    from bot.core.model import RepoRef
+    from bot.github.client import DryRunClient, GitHubError
+    from bot.service.commanding import _looked_up
 
     class Forbidden(DryRunClient):
         async def get(self, url: str, params: Any = None) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import ConfigError, load_config, parse_config
+from bot.core.config import ConfigError, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

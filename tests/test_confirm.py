@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.confirm import covers, is_confirmed
-from bot.index import booking, entry_from
-from bot.model import Trust
-from bot.prewarm import PREWARM, SCALE_DOWN
-from bot.status import Confirmation, StatusState, decode_state, encode_state
+from bot.core.confirm import covers, is_confirmed
+from bot.core.model import Trust
+from bot.core.prewarm import PREWARM, SCALE_DOWN
+from bot.core.status import Confirmation, StatusState, decode_state, encode_state
+from bot.service.index import booking, entry_from
 
 from .lifecycle_sim import END, OPENED, Sim, base_config, form_body, make_issue
 

@@ -20,10 +20,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.config import parse_config
-from bot.dashboard import chart_svg, chart_window, relative, render_page, span_text, zone_of
-from bot.index import IndexedItem, IndexEntry
-from bot.status import Approval, DispatchRecord, StatusState
+from bot.core.config import parse_config
+from bot.core.status import Approval, DispatchRecord, StatusState
+from bot.service.index import IndexedItem, IndexEntry
+from bot.views.dashboard import chart_svg, chart_window, relative, render_page, span_text, zone_of
 
 from . import fakegithub
 from .botapp import Clock, running_bot
@@ -257,7 +257,7 @@ def test_people_text_is_escaped_and_links_are_web_links() -> None:
 )
 def test_prewarm_state(dispatches: tuple[DispatchRecord, ...], prewarm: dict[str, Any],
                        text: str, css: str) -> None:
-    from bot.dashboard import prewarm_state
+    from bot.views.dashboard import prewarm_state
 
     item = IndexedItem("prewarm", "Pre-warm", NOW, False, False)
     e = entry(1, datetime(2026, 11, 25, 10, tzinfo=UTC), dispatches=dispatches, items=(item,))
@@ -337,7 +337,7 @@ def test_without_chromium_the_browser_test_says_how_to_install_it(
 
 async def test_the_chart_is_cached_and_refreshed_in_the_background(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import dashboard
+    from bot.views import dashboard
 
     builds: list[datetime] = []
 
@@ -392,7 +392,7 @@ async def test_in_dry_run_the_chart_counts_the_requests_the_page_lists(
 
 
 def test_the_chart_window_is_the_same_with_and_without_github() -> None:
-    from bot.dashboard import chart_months
+    from bot.views.dashboard import chart_months
 
     pairs = [("2027-02", "exam"), ("2020-01", "demo"), ("2030-01", "exam")]
     months = chart_months(pairs, NOW)
@@ -403,7 +403,7 @@ def test_the_chart_window_is_the_same_with_and_without_github() -> None:
 
 async def test_the_chart_counts_an_unlabelled_request_and_not_a_plain_issue(
         fake_github: FakeGitHub, app_key: str) -> None:
-    from bot.dashboard import build_chart
+    from bot.views.dashboard import build_chart
 
     from .requests_seed import request_body
 

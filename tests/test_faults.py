@@ -27,12 +27,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import EventBot
-from bot.config import Config
-from bot.logs import setup_logging
-from bot.model import RepoRef, comment_from_json, issue_from_json
-from bot.plan import plan
-from bot.status import MARKER, find_status
+from bot.core.config import Config
+from bot.core.model import RepoRef, comment_from_json, issue_from_json
+from bot.core.plan import plan
+from bot.core.status import MARKER, find_status
+from bot.service.app import EventBot
+from bot.service.logs import setup_logging
 
 from .botapp import STATE_KEYS, Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub, Faults

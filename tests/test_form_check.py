@@ -1,4 +1,4 @@
-"""The issue form against CONTRACT.md and the config: ``bot.form_check`` and ``check-config``."""
+"""The issue form against CONTRACT.md and the config: ``bot.core.form_check``, ``check-config``."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.__main__ import main
-from bot.config import load_config
-from bot.form_check import CONTRACT_FIELDS, form_problems
-from bot.forms import form_from_mapping
+from bot.cli import main
+from bot.core.config import load_config
+from bot.core.form_check import CONTRACT_FIELDS, form_problems
+from bot.core.forms import form_from_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_FORM = ROOT / "issue_templates" / "event-request.yml"

@@ -15,8 +15,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import load_config
-from bot.forms import (
+from bot.core.config import load_config
+from bot.core.forms import (
     FormError,
     form_from_mapping,
     has_required_headings,

@@ -33,14 +33,14 @@ from aiohttp import web
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import EventBot, Settings, create_app
-from bot.commands import BY_NAME, MAX_COMMANDS, Context, Role, decide_all, parse_commands
-from bot.dates import DateError, parse_when, resolve_zone_field
-from bot.model import IssueSnapshot, RepoRef
-from bot.plan import plan
-from bot.request import read_request
-from bot.server import DeliveryQueue
-from bot.status import StatusState, encode_state, listed_items, read_status, ticked_items
+from bot.core.commands import BY_NAME, MAX_COMMANDS, Context, Role, decide_all, parse_commands
+from bot.core.dates import DateError, parse_when, resolve_zone_field
+from bot.core.model import IssueSnapshot, RepoRef
+from bot.core.plan import plan
+from bot.core.request import read_request
+from bot.core.status import StatusState, encode_state, listed_items, read_status, ticked_items
+from bot.service.app import EventBot, Settings, create_app
+from bot.service.server import DeliveryQueue
 
 from .botapp import Clock, fast_config
 from .hostile_bodies import GITHUB_BODY_LIMIT

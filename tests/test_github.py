@@ -24,8 +24,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bot.config import GitHubClientConfig
-from bot.github import (
+from bot.core.config import GitHubClientConfig
+from bot.github.client import (
     AppCredentials,
     ClientOptions,
     DryRunClient,

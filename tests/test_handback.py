@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.handback import commands_among, log_ids
-from bot.server import Delivery
+from bot.service.handback import commands_among, log_ids
+from bot.service.server import Delivery
 
 
 def delivery(guid: str, event: str, action: str) -> Delivery:

@@ -23,11 +23,18 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.commands import parse_commands
-from bot.config import Config
-from bot.plan import plan
-from bot.server import signature_ok
-from bot.status import MARKER, StatusState, listed_items, read_status, state_block, ticked_items
+from bot.core.commands import parse_commands
+from bot.core.config import Config
+from bot.core.plan import plan
+from bot.core.status import (
+    MARKER,
+    StatusState,
+    listed_items,
+    read_status,
+    state_block,
+    ticked_items,
+)
+from bot.service.server import signature_ok
 
 from .botapp import SECRET, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub

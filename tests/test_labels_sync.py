@@ -8,10 +8,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import parse_config
-from bot.github import AppCredentials, GitHubApp
-from bot.labels_sync import label_specs, repos_in_payload, sync_labels
-from bot.plan import bot_owned_labels
+from bot.core.config import parse_config
+from bot.core.plan import bot_owned_labels
+from bot.github.client import AppCredentials, GitHubApp
+from bot.github.labels_sync import label_specs, repos_in_payload, sync_labels
 
 from .botapp import fast_config, running_bot
 from .fakegithub import FakeGitHub

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import lifecycle
-from bot.config import Config
+from bot.core import lifecycle
+from bot.core.config import Config
 
 from .lifecycle_sim import END, OPENED, START, Sim, base_config, form_body, make_issue, option
 
@@ -283,7 +283,7 @@ def test_nodes_stay_when_the_move_keeps_the_event_inside_the_lead_time() -> None
 # --- who is told ------------------------------------------------------------------------
 
 def test_a_tier_pending_again_is_said_to_the_leads_once() -> None:
-    from bot.status import Approval
+    from bot.core.status import Approval
 
     sim = Sim(no_prewarm(), issue=make_issue(form_body(tier=option("tier", "premium"))))
     sim.run(OPENED)
@@ -302,7 +302,7 @@ def test_a_tier_pending_again_is_said_to_the_leads_once() -> None:
 def test_reminders_go_to_the_leads_when_no_engineer_is_free() -> None:
     config = no_prewarm()
     away = tuple(replace(e, away=()) for e in config.oncall.engineers)
-    from bot.config import AwayRange
+    from bot.core.config import AwayRange
 
     everyone_away = tuple(replace(e, away=(AwayRange(OPENED.date(), END.date()),))
                           for e in away)
@@ -330,7 +330,7 @@ HUB = "stat101.hubs.example.org"
 
 
 def with_neighbour(sim: Sim, start: datetime, end: datetime, nodes: int) -> None:
-    from bot.model import HubBooking
+    from bot.core.model import HubBooking
 
     other = HubBooking("jupyter-community/event-requests", 99, start, end, nodes)
     sim.issue = replace(sim.issue, hub_bookings={HUB: (other,)})
@@ -357,7 +357,7 @@ def test_a_prewarm_never_takes_the_hub_below_a_live_request_s_nodes() -> None:
 
 
 def test_requests_on_other_hubs_or_at_other_times_change_nothing() -> None:
-    from bot.model import HubBooking
+    from bot.core.model import HubBooking
 
     sim = Sim(base_config())
     far = HubBooking("o/r", 98, START + 3 * D, END + 3 * D, 9)
@@ -408,7 +408,7 @@ def pinged(markdown: str) -> set[str]:
 
 
 def test_representatives_named_again_and_again_get_a_few_notices_a_day_apart() -> None:
-    from bot.mentions import MAX_REP_NOTICES, REP_NOTICE_COOL_DOWN
+    from bot.core.mentions import MAX_REP_NOTICES, REP_NOTICE_COOL_DOWN
 
     sim = Sim(no_prewarm())
     sim.run(OPENED)
@@ -425,7 +425,7 @@ def test_representatives_named_again_and_again_get_a_few_notices_a_day_apart() -
 
 
 def test_a_name_added_in_the_cool_down_is_told_when_it_ends() -> None:
-    from bot.mentions import REP_NOTICE_COOL_DOWN
+    from bot.core.mentions import REP_NOTICE_COOL_DOWN
 
     sim = Sim(no_prewarm())
     sim.run(OPENED)
@@ -441,7 +441,7 @@ def test_a_name_added_in_the_cool_down_is_told_when_it_ends() -> None:
 
 
 def test_one_notice_pings_a_few_people_and_the_rest_wait() -> None:
-    from bot.mentions import MAX_MENTIONS, REP_NOTICE_COOL_DOWN
+    from bot.core.mentions import MAX_MENTIONS, REP_NOTICE_COOL_DOWN
 
     many = [f"rep-{i}" for i in range(8)]
     sim = Sim(no_prewarm())
@@ -455,7 +455,7 @@ def test_one_notice_pings_a_few_people_and_the_rest_wait() -> None:
 
 
 def test_the_first_status_comment_pings_a_few_and_names_the_rest() -> None:
-    from bot.mentions import MAX_MENTIONS
+    from bot.core.mentions import MAX_MENTIONS
 
     many = [f"rep-{i}" for i in range(8)]
     sim = Sim(no_prewarm(), issue=make_issue(form_body(
@@ -482,7 +482,7 @@ def test_the_state_keeps_only_the_representatives_named_now() -> None:
 
 def test_later_comments_ping_only_the_representatives_told() -> None:
     """A reminder or a move cannot carry a name the notices' caps kept quiet."""
-    from bot.mentions import MAX_REP_NOTICES
+    from bot.core.mentions import MAX_REP_NOTICES
 
     sim = Sim(no_prewarm())
     sim.run(OPENED)
@@ -511,9 +511,9 @@ def test_a_request_closed_in_its_lead_time_and_reopened_is_prewarmed_again() -> 
 
 
 def test_a_prewarm_given_back_before_the_event_is_not_ticked() -> None:
-    from bot.model import RepoRef  # noqa: F401  (keeps imports local to the test)
-    from bot.prewarm import done_items
-    from bot.status import DispatchRecord, StatusState
+    from bot.core.model import RepoRef  # noqa: F401  (keeps imports local to the test)
+    from bot.core.prewarm import done_items
+    from bot.core.status import DispatchRecord, StatusState
 
     sim = Sim(base_config())
     sim.run(OPENED)
@@ -537,7 +537,7 @@ def test_a_late_scale_down_keeps_a_request_whose_lead_time_opened_meanwhile() ->
 
 
 def test_an_older_state_gets_the_tier_s_engineers_when_approved() -> None:
-    from bot.status import Approval
+    from bot.core.status import Approval
 
     sim = Sim(no_prewarm(), issue=make_issue(form_body(
         event_type=option("event_type", "workshop"), tier=option("tier", "premium"))))

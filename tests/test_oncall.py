@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import AwayRange, Engineer, OnCall, load_config
-from bot.oncall import OnCallPick, is_away, on_call_for, shift_index
+from bot.core.config import AwayRange, Engineer, OnCall, load_config
+from bot.core.oncall import OnCallPick, is_away, on_call_for, shift_index
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / "config.yaml"
 CHICAGO = ZoneInfo("America/Chicago")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import outbox
-from bot.model import Comment, Desired, IssueSnapshot, RepoRef
-from bot.status import MARKER, StatusComment, StatusState, read_status, state_block
+from bot.core import outbox
+from bot.core.model import Comment, Desired, IssueSnapshot, RepoRef
+from bot.core.status import MARKER, StatusComment, StatusState, read_status, state_block
 
 BOT = "event-support-bot[bot]"
 ISSUE = IssueSnapshot(repo=RepoRef("o", "r", 1), number=7, title="t", body="", author="a",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import GitHubClientConfig
-from bot.pacing import WritePace
+from bot.core.config import GitHubClientConfig
+from bot.github.pacing import WritePace
 
 
 def pace(**changes: object) -> WritePace:

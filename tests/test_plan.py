@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.config import load_config
-from bot.forms import load_form, render_form_body
-from bot.model import IssueSnapshot, RepoRef
-from bot.plan import plan
-from bot.status import Approval, Decline, Reschedule, StatusState, read_status
+from bot.core.config import load_config
+from bot.core.forms import load_form, render_form_body
+from bot.core.model import IssueSnapshot, RepoRef
+from bot.core.plan import plan
+from bot.core.status import Approval, Decline, Reschedule, StatusState, read_status
 
 CONFIG = load_config("config.yaml")
 FORM = load_form(CONFIG.form_path)
@@ -43,7 +43,7 @@ def issue(labels: tuple[str, ...] = ("event-request",), assignees: tuple[str, ..
 def status_with(state: StatusState, i: IssueSnapshot) -> Any:
     """The status comment the bot would have posted, carrying STATE."""
     triage, _ = plan(i, None, CONFIG, FORM, NOW)
-    from bot.status import MARKER, state_block
+    from bot.core.status import MARKER, state_block
 
     assert triage.comment is not None
     text = triage.comment.split("<!-- event-support-bot:state")[0] + state_block(state)
@@ -134,7 +134,7 @@ def test_a_reschedule_over_a_huge_form_date_keeps_a_digest_of_it(edited: bool, m
                                                                  ) -> None:
     """The form's dates as written are kept to see a later edit: a stranger's 60,000
     characters are kept as a digest, and an edit still wins over the reschedule."""
-    from bot.status import state_block
+    from bot.core.status import state_block
 
     huge = "2027-02-01 09:00 " + "x" * 60_000
     i = issue(start=huge)

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot import lifecycle
-from bot.config import PrewarmConfig
-from bot.dispatching import prewarm_now, run_dispatches
-from bot.github import GitHubError
-from bot.model import RepoRef, WorkflowDispatch
-from bot.prewarm import (
+from bot.core import lifecycle
+from bot.core.config import PrewarmConfig
+from bot.core.model import RepoRef, WorkflowDispatch
+from bot.core.prewarm import (
     PREWARM,
     SCALE_DOWN,
     PrewarmTarget,
@@ -24,9 +22,11 @@ from bot.prewarm import (
     scale_down_dispatch,
     target_for,
 )
-from bot.request import EventRequest
-from bot.sizing import Sizing
-from bot.status import DispatchRecord, StatusState, read_status
+from bot.core.request import EventRequest
+from bot.core.sizing import Sizing
+from bot.core.status import DispatchRecord, StatusState, read_status
+from bot.github.client import GitHubError
+from bot.service.dispatching import prewarm_now, run_dispatches
 
 from .botapp import Clock, fast_config, running_bot
 from .fakegithub import FakeGitHub

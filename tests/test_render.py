@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import AwayRange, Config, Engineer, load_config
-from bot.forms import load_form
-from bot.model import IssueSnapshot, RepoRef
-from bot.plan import triage
-from bot.status import Decline, DispatchRecord, StatusComment, StatusState
+from bot.core.config import AwayRange, Config, Engineer, load_config
+from bot.core.forms import load_form
+from bot.core.model import IssueSnapshot, RepoRef
+from bot.core.plan import triage
+from bot.core.status import Decline, DispatchRecord, StatusComment, StatusState
 
 from .requests_seed import exam_body, option
 
@@ -231,7 +231,7 @@ def test_the_status_comment_stays_under_github_s_limit_whatever_the_request_hold
         unit: str) -> None:
     """Every field as long as an issue body allows, of the characters that grow most when
     escaped, and a state holding as much as one ever could."""
-    from bot.status import DispatchRecord as Rec
+    from bot.core.status import DispatchRecord as Rec
 
     each = 65_536 // len(FIELDS) - 100
     body = exam_body(**{f: (unit * each)[:each] for f in FIELDS})

@@ -11,9 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import ConfigError, default_config, parse_config
-from bot.github import AppCredentials, GitHubApp
-from bot.repo_config import (
+from bot.core.config import ConfigError, default_config, parse_config
+from bot.core.status import MARKER, StatusState, read_status, state_block
+from bot.github.client import AppCredentials, GitHubApp
+from bot.service.repo_config import (
     NOTE_KEY,
     OVERRIDE_PATH,
     RepoConfigs,
@@ -22,7 +23,6 @@ from bot.repo_config import (
     parse_override,
     with_state_extra,
 )
-from bot.status import MARKER, StatusState, read_status, state_block
 
 from .botapp import RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
@@ -323,7 +323,7 @@ async def test_a_missing_override_is_remembered_so_reconciliation_costs_nothing(
     """A 404 has no ETag: without remembering it, every pass would spend a counted call."""
     import aiohttp
 
-    from bot.github import TokenClient
+    from bot.github.client import TokenClient
 
     fake_github.add_installation(1, "org")
     fake_github.add_repo("org/plain", 1)

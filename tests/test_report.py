@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import report
-from bot.__main__ import main
-from bot.report import CSV_COLUMNS, build_report, monthly_by_type, parse_bound
-from bot.sealing import derived_key
-from bot.status import Approval, Decline, StatusState
+from bot.cli import main
+from bot.core.sealing import derived_key
+from bot.core.status import Approval, Decline, StatusState
+from bot.views import report
+from bot.views.report import CSV_COLUMNS, build_report, monthly_by_type, parse_bound
 
 from .botapp import SECRET, STATE_KEYS, fast_config
 from .fakegithub import FakeGitHub

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
-from bot.model import RepoRef
-from bot.scheduler import MAX_REDELIVERIES, Agenda, Scheduler, failed_deliveries
-from bot.serve import tick
-from bot.status import MARKER, read_status
+from bot.core.config import Config
+from bot.core.model import RepoRef
+from bot.core.status import MARKER, read_status
+from bot.service.scheduler import MAX_REDELIVERIES, Agenda, Scheduler, failed_deliveries
+from bot.service.serve import tick
 
 from .botapp import Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
@@ -379,7 +379,7 @@ async def test_the_tick_command_runs_one_pass(fake_github: FakeGitHub,
 def test_tick_and_clock_refuse_to_start_without_credentials(missing: str,
                                                             capsys: pytest.CaptureFixture[str]
                                                             ) -> None:
-    from bot.serve import clock
+    from bot.service.serve import clock
 
     env = {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": "x", "GITHUB_WEBHOOK_SECRET": "s"}
     del env[missing]

@@ -22,9 +22,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-import bot.serve
-from bot.__main__ import build_parser
-from bot.server import signature_ok
+import bot.service.serve
+from bot.cli import build_parser
+from bot.service.server import signature_ok
 
 from .botapp import running_bot
 from .fakegithub import FakeGitHub, Faults
@@ -112,13 +112,13 @@ def test_serve_refuses_to_start_without_credentials(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], app_key: str,
     missing: str, named: str
 ) -> None:
-    monkeypatch.setattr(bot.serve, "setup_logging", lambda *a, **k: None)
+    monkeypatch.setattr(bot.service.serve, "setup_logging", lambda *a, **k: None)
     monkeypatch.chdir(ROOT)
     env = {"GITHUB_APP_ID": "4242", "GITHUB_PRIVATE_KEY": app_key,
            "GITHUB_WEBHOOK_SECRET": "s3cret-value", "GITHUB_API_URL": "http://127.0.0.1:9"}
     del env[missing]
     args: argparse.Namespace = build_parser().parse_args(["serve", "--no-scheduler"])
-    assert bot.serve.serve(args, env) == 2
+    assert bot.service.serve.serve(args, env) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert named in err
@@ -128,13 +128,13 @@ def test_serve_refuses_to_start_without_credentials(
 def test_a_broken_key_is_refused_without_showing_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], app_key: str
 ) -> None:
-    monkeypatch.setattr(bot.serve, "setup_logging", lambda *a, **k: None)
+    monkeypatch.setattr(bot.service.serve, "setup_logging", lambda *a, **k: None)
     monkeypatch.chdir(ROOT)
     broken = app_key.replace("\n", "\n#", 3)
     env = {"GITHUB_APP_ID": "4242", "GITHUB_PRIVATE_KEY": broken,
            "GITHUB_WEBHOOK_SECRET": "s3cret-value"}
     args = build_parser().parse_args(["serve"])
-    assert bot.serve.serve(args, env) == 2
+    assert bot.service.serve.serve(args, env) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert "GITHUB_PRIVATE_KEY" in err

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import bot.serve
-from bot.__main__ import build_parser
+import bot.service.serve
+from bot.cli import build_parser
 
 from .test_cli import ROOT, clean_env, run
 
@@ -127,7 +127,7 @@ def test_serve_refuses_a_port_that_is_not_a_port(env_port: str | None,
 @pytest.fixture
 def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process runs: no logging set-up, the repository as cwd, no server or scheduler."""
-    monkeypatch.setattr(bot.serve, "setup_logging", lambda *a, **k: None)
+    monkeypatch.setattr(bot.service.serve, "setup_logging", lambda *a, **k: None)
     monkeypatch.chdir(ROOT)
 
     def started(*args: object, **kwargs: object) -> None:
@@ -136,15 +136,15 @@ def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     async def scheduled(*args: object, **kwargs: object) -> int:
         pytest.fail("the scheduler started although its settings are unusable")
 
-    monkeypatch.setattr(bot.serve.web, "run_app", started)
-    monkeypatch.setattr(bot.serve, "_run_scheduler", scheduled)
+    monkeypatch.setattr(bot.service.serve.web, "run_app", started)
+    monkeypatch.setattr(bot.service.serve, "_run_scheduler", scheduled)
 
 
 def bad_setting(command: str, env: dict[str, str], config: Path) -> int:
     if command == "serve":
         args = build_parser().parse_args(["serve", "--port", "0", "--config", str(config)])
-        return bot.serve.serve(args, env)
-    runner = bot.serve.tick if command == "tick" else bot.serve.clock
+        return bot.service.serve.serve(args, env)
+    runner = bot.service.serve.tick if command == "tick" else bot.service.serve.clock
     return runner(argparse.Namespace(config=str(config)), env)
 
 
@@ -179,7 +179,8 @@ def test_other_unusable_settings_are_refused_at_start_up(
 
 
 def test_a_whole_app_id_with_spaces_around_is_accepted(app_key: str) -> None:
-    creds = bot.serve._credentials({"GITHUB_APP_ID": " 4242 ", "GITHUB_PRIVATE_KEY": app_key})
+    creds = bot.service.serve._credentials({"GITHUB_APP_ID": " 4242 ",
+                                            "GITHUB_PRIVATE_KEY": app_key})
     assert creds is not None and creds.app_id == "4242"
 
 
@@ -264,7 +265,7 @@ def test_ci_installs_the_missing_system_packages_once(tmp_path: Path, present: s
     (bin_dir / "dirname").symlink_to(dirname)
     stub(bin_dir, "id", "echo 0")
     stub(bin_dir, "apt-get", f'echo "$*" >> "{apt_log}"')
-    for name in ("python", "bash", "ruff", "mypy", *present):
+    for name in ("python", "bash", "ruff", "mypy", "lint-imports", *present):
         stub(bin_dir, name)
     env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "CI": "true"}
     out = subprocess.run([bash, str(ROOT / ".ci" / "run")], env=env, text=True,

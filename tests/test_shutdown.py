@@ -19,8 +19,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import load_config
-from bot.scheduler import Scheduler
+from bot.core.config import load_config
+from bot.service.scheduler import Scheduler
 
 from .botapp import running_bot
 from .fakegithub import FakeGitHub, Faults

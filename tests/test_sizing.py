@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import NodeType, SizingConfig, load_config
-from bot.sizing import Sizing, SizingError, size_event, users_per_node
+from bot.core.config import NodeType, SizingConfig, load_config
+from bot.core.sizing import Sizing, SizingError, size_event, users_per_node
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / "config.yaml"
 

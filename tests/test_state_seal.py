@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
-from bot.lifecycle import ARMED, SUMMARY, reminder_key
-from bot.model import RepoRef
-from bot.sealing import DEVELOPMENT_KEYS, StateKeys, derived_key
-from bot.serve import server_keys
-from bot.status import (
+from bot.core.config import Config
+from bot.core.lifecycle import ARMED, SUMMARY, reminder_key
+from bot.core.model import RepoRef
+from bot.core.sealing import DEVELOPMENT_KEYS, StateKeys, derived_key
+from bot.core.status import (
     MARKER,
     DispatchRecord,
     StatusState,
@@ -27,6 +26,7 @@ from bot.status import (
     state_block,
     verify_status,
 )
+from bot.service.serve import server_keys
 
 from .botapp import STATE_KEYS, Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.model import Comment
-from bot.sealing import DEVELOPMENT_KEYS, StateKeys, derived_key, state_keys
-from bot.status import (
+from bot.core.model import Comment
+from bot.core.sealing import DEVELOPMENT_KEYS, StateKeys, derived_key, state_keys
+from bot.core.status import (
     HARMLESS_FIELDS,
     MARKER,
     MAX_RAN,
@@ -110,7 +110,7 @@ def test_a_hand_edited_dispatch_record_is_dropped_not_a_crash() -> None:
     import base64
     import json
 
-    from bot.status import decode_state
+    from bot.core.status import decode_state
 
     records = [{"kind": "prewarm", "at": 5, "inputs": {}, "ok": True},
                {"kind": "prewarm", "at": None, "inputs": {}, "ok": True},
@@ -337,7 +337,7 @@ BULK = {
 @pytest.mark.parametrize("state", BULK.values(), ids=BULK.keys())
 def test_the_state_block_stays_within_its_budget_and_keeps_what_grants(state: StatusState
                                                                         ) -> None:
-    from bot.status import KEEP_DISPATCHES, STATE_BUDGET
+    from bot.core.status import KEEP_DISPATCHES, STATE_BUDGET
 
     assert len(encode_state(state)) > GITHUB_LIMIT  # the bulk alone would be refused
     block = state_block(state)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from bot import text
+from bot.core import text
 
 
 @pytest.mark.parametrize(

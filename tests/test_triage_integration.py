@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import AwayRange, Engineer
-from bot.status import MARKER
+from bot.core.config import AwayRange, Engineer
+from bot.core.status import MARKER
 
 from .botapp import Clock, RunningBot, fast_config, running_bot
 from .fakegithub import FakeGitHub
@@ -303,8 +303,8 @@ async def test_a_thousand_edits_naming_new_representatives_stay_bounded(
 ) -> None:
     """An author cannot make the bot ping anyone: the status comment keeps updating and stays
     under GitHub's limit, and the notices stop at a few however many names come."""
-    from bot.mentions import MAX_MENTIONS, MAX_REP_NOTICES
-    from bot.model import RepoRef
+    from bot.core.mentions import MAX_MENTIONS, MAX_REP_NOTICES
+    from bot.core.model import RepoRef
 
     seed(fake_github)
     clock = Clock()

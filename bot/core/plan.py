@@ -1,0 +1,278 @@
+"""plan(issue, status, config, now) -> Desired: the whole decision, with no I/O.
+
+A webhook, a command, a scheduler tick and a reconciliation pass all end
+here; the shell then applies the difference between the issue as it is and
+what this returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from . import confirm, lifecycle, text
+from .checklist import ChecklistItem, checklist_for
+from .config import Config
+from .forms import FormTemplate, parse_form_body
+from .model import Desired, HubBooking, IssueSnapshot
+from .oncall import OnCallPick, on_call_for
+from .prewarm import done_items
+from .render import StatusView, TierView, render_status
+from .request import DateOverride, EventRequest, FieldError, is_event_request, read_request
+from .sizing import Sizing, SizingError, size_event
+from .status import StatusComment, StatusState, form_value, with_tier_asked
+from .triage import Triage, iso
+
+
+def tier_view(request: EventRequest, state: StatusState, config: Config) -> TierView:
+    requested = request.tier
+    if state.decline is not None and state.decline.requested == requested:
+        return TierView(requested, config.free_tier, "declined", decline=state.decline)
+    if state.approval is not None and (
+        state.approval.requested == requested or requested is None
+    ):
+        return TierView(requested, state.approval.tier, "approved", approval=state.approval)
+    if requested is None:
+        return TierView(None, None, "unknown")
+    tier = config.tiers.get(requested)
+    if tier is not None and tier.requires_approval:
+        return TierView(requested, None, "pending")
+    return TierView(requested, requested, "granted")
+
+
+def bot_owned_labels(config: Config) -> frozenset[str]:
+    labels = config.labels
+    owned = {labels.event_request, labels.tier_pending, labels.needs_info,
+             labels.short_notice, labels.cancelled, labels.done}
+    owned |= {labels.type_label(t) for t in config.event_types}
+    owned |= {labels.tier_label(t) for t in config.tiers}
+    return frozenset(x.lower() for x in owned)
+
+
+def wanted_labels(request: EventRequest, tier: TierView, state: StatusState,
+                  errors: tuple[FieldError, ...], config: Config) -> tuple[str, ...]:
+    labels = config.labels
+    wanted = [labels.event_request, labels.type_label(request.event_type)]
+    if tier.status == "pending":
+        wanted.append(labels.tier_pending)
+    elif tier.effective:
+        wanted.append(labels.tier_label(tier.effective))
+    if errors:
+        wanted.append(labels.needs_info)
+    if request.short_notice:
+        wanted.append(labels.short_notice)
+    if state.cancelled_by:
+        wanted.append(labels.cancelled)
+    if "follow-up" in state.sent:
+        wanted.append(labels.done)
+    return tuple(wanted)
+
+
+def label_changes(issue: IssueSnapshot, wanted: tuple[str, ...], state: StatusState,
+                  config: Config) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    """-> (add, remove, labels the bot now owns on this issue).
+
+    Only labels the bot added itself (recorded in the state) are ever removed,
+    so a label a person set stays.
+    """
+    have = {label.lower(): label for label in issue.labels}
+    wanted_lower = {w.lower() for w in wanted}
+    add = frozenset(w for w in wanted if w.lower() not in have)
+    added_before = {x.lower() for x in state.bot_labels}
+    owned = bot_owned_labels(config)
+    keep_always = config.labels.event_request.lower()
+    remove = frozenset(
+        label for low, label in have.items()
+        if low in owned and low not in wanted_lower and low in added_before
+        and low != keep_always
+    )
+    removed_lower = {r.lower() for r in remove}
+    kept = {x.lower(): x for x in state.bot_labels if x.lower() not in removed_lower}
+    kept.update({x.lower(): x for x in add})
+    # A wanted label already there counts as the bot's too: a PATCH that landed before a
+    # failed status-comment write would otherwise leave its labels unowned for good.
+    kept.update({low: have[low] for low in wanted_lower if low in have})
+    now_owned = tuple(sorted(kept.values(), key=str.lower))
+    return add, remove, now_owned
+
+
+def _override(state: StatusState, issue_start: str | None, issue_end: str | None
+              ) -> DateOverride | None:
+    """A /reschedule wins until the champion edits the form's dates."""
+    r = state.reschedule
+    if r is None:
+        return None
+    if (form_value(r.form_start) or None) != (form_value(issue_start) or None) or (
+            form_value(r.form_end) or None) != (form_value(issue_end) or None):
+        return None
+    return DateOverride(r.start, r.end)
+
+
+def overlapping(issue: IssueSnapshot, request: EventRequest, config: Config
+                ) -> tuple[HubBooking, ...]:
+    """The other live requests on this request's hub whose nodes overlap with its own
+    (from the lead time before the start to the scale-down after the end)."""
+    if not config.prewarm.enabled or request.start is None or request.end is None:
+        return ()
+    if not request.hub_host:
+        return ()
+    before = timedelta(hours=config.prewarm.lead_time_hours)
+    after = timedelta(hours=config.prewarm.scale_down_after_hours)
+    mine = (issue.repo.full_name.lower(), issue.number)
+    return tuple(
+        b for b in issue.hub_bookings.get(request.hub_host, ())
+        if (b.repo.lower(), b.number) != mine
+        # Any that still holds nodes after this one's lead time opens: a dispatch may run
+        # later than planned (a retry, the bot down), so no upper bound here; the lifecycle
+        # checks each booking against the moment it dispatches.
+        and request.start - before < b.end + after)
+
+
+def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
+           form: FormTemplate, now: datetime) -> Triage:
+    """Read the request and decide labels, assignees, sizing, checklist and the status text."""
+    if not is_event_request(issue, form, config):
+        return Triage(is_event_request=False)
+    parsed = parse_form_body(issue.body, form)
+    state = status.state if status is not None else StatusState()
+    request = read_request(issue, form, config,
+                           override=_override(state, parsed.get("start"), parsed.get("end")),
+                           parsed=parsed)
+    errors = list(request.errors)
+
+    def read_before(body: str) -> EventRequest:
+        before = replace(issue, body=body)
+        fields = parse_form_body(body, form)
+        return read_request(before, form, config, parsed=fields,
+                            override=_override(state, fields.get("start"), fields.get("end")))
+
+    state = confirm.settle(issue, request, state, now, read_before)
+
+    sizing: Sizing | None = None
+    if request.attendees is not None:
+        try:
+            sizing = size_event(request.attendees, request.memory_per_user_gib, config.sizing)
+        except SizingError as e:
+            field = "memory_per_user" if request.memory_per_user_gib is not None else None
+            errors.append(FieldError(field, str(e)))
+
+    tier = tier_view(request, state, config)
+    cancelled = state.cancelled_by is not None
+    pick: OnCallPick | None = None
+    assignees = list(issue.assignees)
+    # Which tier the form asked for, and since when: the first version the bot sees is
+    # the one it was opened with; a later one dates from the edit (updated_at).
+    since = issue.created_at if not state.tiers_asked else (issue.updated_at or now)
+    new_state = with_tier_asked(state, request.tier, since)
+    if request.start is not None and request.end is not None and not request.start_in_past:
+        # A paid tier that promises more engineers counts once it is in effect (approved,
+        # or granted without approval), not while a lead has still to say yes.
+        wanted = config.engineers_for(request.event_type, tier.effective)
+        pick = on_call_for(request.start, request.end, wanted, config.oncall)
+        start_key = iso(request.start)
+        # A state from before rotation_size was kept was rotated for the event type's number.
+        size = (state.rotation_size if state.rotation_size is not None
+                else config.engineers_for(request.event_type))
+        resized = state.rotation_start is not None and size != wanted
+        if not cancelled and (state.rotation_start != start_key or resized):
+            have = {a.lower() for a in assignees}
+            previous = {e.lower() for e in state.rotation} - {e.lower() for e in pick.engineers}
+            assignees = [a for a in assignees if a.lower() not in previous]
+            assignees += [e for e in pick.engineers if e.lower() not in have]
+            new_state = replace(new_state, rotation_start=start_key, rotation=pick.engineers,
+                                rotation_size=wanted)
+
+    checklist: tuple[ChecklistItem, ...] = ()
+    if request.start is not None and request.end is not None and request.zone is not None:
+        checklist = checklist_for(request.event_type, request.start, request.end,
+                                  request.zone.tz, config.checklist, tier.effective)
+
+    all_errors = tuple(errors)
+    labels = wanted_labels(request, tier, new_state, all_errors, config)
+    _, _, owned = label_changes(issue, labels, new_state, config)
+    new_state = replace(new_state, bot_labels=owned)
+
+    # Other requests on the hub shape only the dispatches, not the status comment: it
+    # stays a function of this issue alone, so reconciling in any order converges at once.
+    overlaps = overlapping(issue, request, config)
+    view = StatusView(
+        issue=issue, request=request, tier=tier, sizing=sizing, pick=pick,
+        assignees=tuple(assignees), checklist=checklist,
+        ticked=ticked_items(status, request, new_state, config),
+        errors=all_errors, state=new_state, form=form, now=now,
+    )
+    return Triage(
+        is_event_request=True, request=request, tier=tier, sizing=sizing, pick=pick,
+        checklist=checklist, labels=labels, assignees=tuple(assignees), errors=all_errors,
+        state=new_state, comment=render_status(view, config), overlaps=overlaps,
+        confirmed=confirm.is_confirmed(request, new_state),
+    )
+
+
+def ticked_items(status: StatusComment | None, request: EventRequest | None,
+                 state: StatusState, config: Config) -> frozenset[str]:
+    """The boxes ticked in the status comment, and the items the bot did itself."""
+    ticked = status.ticked if status is not None else frozenset()
+    return ticked | done_items(state, request, config)
+
+
+def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
+         form: FormTemplate, now: datetime) -> tuple[Triage, Desired]:
+    """Triage, then the difference from the issue as it is: nothing when nothing changed."""
+    result = triage(issue, status, config, form, now)
+    if not result.is_event_request:
+        return result, Desired()
+    # What the clock calls for (reminders, pre-warming, follow-up): its keys go into the
+    # state first, so the status comment written with this plan records them.
+    ticked = ticked_items(status, result.request, result.state, config)
+    # No status comment yet (``id`` 0: one planned in this sync): the first one is posted.
+    first = status is None or status.id == 0
+    due = lifecycle.step(issue, result, ticked, config, now, first_comment=first)
+    if due.sent or due.unsent:
+        base = status if status is not None else StatusComment(0, "", StatusState(), ticked)
+        marked = replace(base, state=base.state.with_sent(*due.sent).without_sent(*due.unsent))
+        result = triage(issue, marked, config, form, now)
+    add, remove, _ = label_changes(issue, result.labels, status.state if status else
+                                   StatusState(), config)
+    have = {a.lower() for a in issue.assignees}
+    final = {a.lower() for a in result.assignees}
+    assignees_add = tuple(a for a in result.assignees if a.lower() not in have)
+    assignees_remove = tuple(a for a in issue.assignees if a.lower() not in final)
+    body = result.comment
+    if status is not None and body == status.body:
+        body = None
+    return result, Desired(
+        labels_add=add, labels_remove=remove, assignees_add=assignees_add,
+        assignees_remove=assignees_remove, status_body=body, replies=due.replies,
+        dispatches=due.dispatches, close_reason=due.close_reason,
+    )
+
+
+class Reopening:
+    """A plan hook for a person reopening a cancelled request: the cancellation is lifted.
+
+    The issue closed by ``/cancel`` and opened again by someone means they want the
+    event back; the status comment, labels, reminders and pre-warming follow, and one
+    reply says so.
+    """
+
+    def __init__(self, by: str, config: Config, form: FormTemplate, now: datetime) -> None:
+        self.by = by
+        self.config = config
+        self.form = form
+        self.now = now
+        self.planned: Triage | None = None
+
+    def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triaged: Triage,
+                 desired: Desired) -> Desired:
+        if status is None or not status.state.cancelled_by or issue.state != "open":
+            return desired
+        state = replace(status.state, cancelled_by=None, cancelled_at=None)
+        self.planned, again = plan(issue, replace(status, state=state), self.config,
+                                   self.form, self.now)
+        if again.status_body is None:  # the state changed, so the comment must too
+            again = replace(again, status_body=self.planned.comment)
+        reply = (f"♻️ {text.mention(self.by)} reopened this request, so it is active "
+                 "again: the checklist, its reminders and pre-warming are back on. "
+                 "`/cancel` cancels it again.")
+        return replace(again, replies=(*again.replies, reply))

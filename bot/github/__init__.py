@@ -1,0 +1,1 @@
+"""The GitHub client: app auth, the HTTP channel, pacing, rate limits, cache."""

@@ -1,0 +1,400 @@
+"""One identity's pipe to GitHub: how the bot talks to GitHub's REST API well.
+
+A ``Channel`` is an App, an installation or a plain token. It owns that identity's
+ETag cache, rate-limit gate, write lock and pacing, and sends every call:
+
+- Faults: timeouts, dropped connections and ``5xx`` are retried with exponential
+  backoff and full jitter a bounded number of times, then raised as ``GitHubError``
+  so the caller keeps the work for reconciliation. A POST that is not safe to repeat
+  is not repeated blindly.
+- Rate limits: a secondary limit closes the gate for ``retry-after`` (else until
+  ``x-ratelimit-reset``, else a fallback), and a spent primary limit closes it before
+  GitHub has to refuse us.
+- Pacing: writes go one at a time, spaced and under the content budgets.
+- ETags: every GET goes through gidgethub's ``cache=`` (``etag_cache``), so an
+  unchanged read costs a ``304`` that does not count against the primary limit.
+- ``401``: an installation token is fetched again, once.
+
+Every wait comes from ``GitHubClientConfig``; ``ClientOptions`` carries what a client
+runs with besides it (clocks, sleep, randomness, shared counters, a hook per answer),
+so tests run it all in milliseconds. Nothing here logs or raises a token or the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+from gidgethub import HTTPException
+from gidgethub import aiohttp as gh_aiohttp
+
+from bot.core.config import GitHubClientConfig
+from bot.github.auth import AppCredentials, Auth
+from bot.github.errors import GitHubError
+from bot.github.etag_cache import ETAG_CACHE_BYTES, ETAG_CACHE_SIZE, EtagCache
+from bot.github.pacing import WritePace
+from bot.github.ratelimit import (
+    Clock,
+    Gate,
+    Sleep,
+    is_rate_limited,
+    rate_limit_window,
+    seconds_or_none,
+)
+
+# The client's log records keep one logger name, whichever module they come from.
+log = logging.getLogger("bot.github")
+
+DEFAULT_API_URL = "https://api.github.com"
+USER_AGENT = "event-support-bot"
+ACCEPT = "application/vnd.github+json"
+API_VERSION_HEADERS = {"x-github-api-version": "2022-11-28"}
+MAX_PAGES = 1000  # a Link chain longer than this is a server bug, not data
+
+CallHook = Callable[[str, str], None]  # (method, status): "200", "304", "timeout", "error"
+T = TypeVar("T")
+
+
+# --- observability ---------------------------------------------------------
+
+
+@dataclass
+class GitHubStats:
+    """Counters the server exports as metrics; shared by every client of one App."""
+
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, status)
+    retries: Counter[str] = field(default_factory=Counter)  # by reason
+    failures: int = 0  # calls given up after their retries
+    token_fetches: int = 0
+    rate_limit_waits: int = 0  # windows GitHub closed on us
+    rate_limit_wait_seconds: float = 0.0
+    pacing_waits: int = 0
+    pacing_wait_seconds: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class ClientOptions:
+    """What a client runs with besides its config; the defaults are the real thing.
+
+    ``clock``, ``sleep`` and ``rng`` are injectable so tests own time and jitter;
+    ``stats`` is shared by every channel of one App; ``on_call`` sees each answer;
+    ``max_in_flight`` and ``longest_wait_seconds`` override the config's (None: the
+    config's ``github.max_in_flight`` and ``github.longest_wait_seconds``).
+    """
+
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
+    wall_clock: Clock = time.time
+    rng: random.Random = field(default_factory=random.Random)
+    stats: GitHubStats = field(default_factory=GitHubStats)
+    on_call: CallHook | None = None
+    max_in_flight: int | None = None
+    longest_wait_seconds: float | None = None
+
+
+# --- one identity's channel --------------------------------------------------
+
+
+class _API(gh_aiohttp.GitHubAPI):
+    """gidgethub over aiohttp, with the channel's gate, timeout and call counting."""
+
+    def __init__(self, session: aiohttp.ClientSession, channel: Channel, **kwargs: Any) -> None:
+        super().__init__(session, USER_AGENT, **kwargs)
+        self._channel = channel
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        channel = self._channel
+        try:
+            # GitHub asks for no concurrent requests per identity; it is also what makes
+            # a window safe: no request is already on its way when a 403 opens one.
+            async with channel.in_flight:
+                await channel.gate.wait(channel.longest_wait, method, channel.path(url))
+                async with self._session.request(
+                    method, url, headers=headers, data=body, timeout=channel.timeout
+                ) as response:
+                    payload = await response.read()
+        except TimeoutError:
+            self._channel.observe(method, "timeout", None)
+            raise
+        except aiohttp.ClientError:
+            self._channel.observe(method, "error", None)
+            raise
+        self._channel.observe(method, str(response.status), response.headers)
+        return response.status, response.headers, payload
+
+    async def sleep(self, seconds: float) -> None:
+        await self._channel.sleep(seconds)
+
+
+class Channel:
+    """One identity's pipe to GitHub: an App, an installation or a plain token.
+
+    Owns that identity's ETag cache, rate-limit gate, write lock and pacing.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        api_url: str,
+        config: GitHubClientConfig,
+        auth: Auth,
+        options: ClientOptions,
+        label: str,
+        app: AppCredentials | None = None,
+    ) -> None:
+        self.config = config
+        max_in_flight = (config.max_in_flight if options.max_in_flight is None
+                         else options.max_in_flight)
+        self.in_flight = asyncio.Semaphore(max_in_flight)
+        self.longest_wait = (config.longest_wait_seconds if options.longest_wait_seconds is None
+                             else options.longest_wait_seconds)
+        self.stats = options.stats
+        self.label = label
+        self.sleep = options.sleep
+        self.timeout = aiohttp.ClientTimeout(total=config.timeout_seconds)
+        self.gate = Gate(options.clock, options.sleep)
+        self._auth = auth
+        self._clock = options.clock
+        self._wall_clock = options.wall_clock
+        self._rng = options.rng
+        self._on_call = options.on_call
+        self._base = api_url.rstrip("/") + "/"
+        base = urllib.parse.urlsplit(self._base)
+        self._origin = (base.scheme, base.netloc)
+        self.cache = EtagCache(ETAG_CACHE_SIZE, ETAG_CACHE_BYTES)
+        creds: dict[str, Any] = {}
+        if app is not None:
+            creds = {"app_id": app.app_id, "private_key": app.private_key}
+        self.api = _API(session, self, base_url=self._base, cache=self.cache, **creds)
+        self._write_lock = asyncio.Lock()
+        self.pace = WritePace(config)
+
+    # -- URLs --
+
+    def resolve(self, url: str, params: Mapping[str, Any] | None = None) -> str:
+        """An absolute URL under GITHUB_API_URL; absolute URLs elsewhere are refused."""
+        if url.startswith(("http://", "https://")):
+            parts = urllib.parse.urlsplit(url)
+            if (parts.scheme, parts.netloc) != self._origin:
+                # Never send a token to a host a payload or a Link header names.
+                raise GitHubError(0, f"refusing a URL outside GITHUB_API_URL: {parts.netloc}")
+            full = url
+        else:
+            full = urllib.parse.urljoin(self._base, url.lstrip("/"))
+        if params:
+            query = urllib.parse.urlencode(
+                {k: v for k, v in params.items() if v is not None},
+                quote_via=urllib.parse.quote,
+            )
+            if query:
+                full += ("&" if "?" in full else "?") + query
+        return full
+
+    def path(self, url: str) -> str:
+        parts = urllib.parse.urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    # -- observing answers --
+
+    def observe(self, method: str, status: str, headers: Mapping[str, str] | None) -> None:
+        self.stats.calls[(method, status)] += 1
+        if self._on_call is not None:
+            try:
+                self._on_call(method, status)
+            except Exception:  # a metrics hook must never break a call
+                log.exception("on_call hook failed")
+        # The primary limit is spent: close the gate before GitHub has to refuse us.
+        if (headers is not None and status.isdigit() and int(status) < 400
+                and headers.get("x-ratelimit-remaining") == "0"):
+            reset = seconds_or_none(headers.get("x-ratelimit-reset"))
+            if reset is not None and reset > self._wall_clock():
+                self._close_gate(reset - self._wall_clock(), "primary limit spent")
+
+    def _close_gate(self, seconds: float, why: str) -> None:
+        self.gate.block(seconds)
+        self.stats.rate_limit_waits += 1
+        self.stats.rate_limit_wait_seconds += seconds
+        log.warning("%s: %s; no request for %.3f s", self.label, why, seconds)
+
+    # -- pacing --
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(max, base * 2**(attempt-1)))."""
+        cap = min(self.config.backoff_max_seconds,
+                  self.config.backoff_base_seconds * 2 ** max(0, attempt - 1))
+        return self._rng.uniform(0.0, cap)
+
+    async def _pace(self, content: bool) -> None:
+        while (wait := self.pace.wait(self._clock(), content)) > 0:
+            self.stats.pacing_waits += 1
+            self.stats.pacing_wait_seconds += wait
+            await self.sleep(wait)
+        self.pace.started(self._clock(), content)
+
+    # -- sending --
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        data: Any = b"",
+        *,
+        params: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+        content: bool = False,
+    ) -> tuple[Any, str | None]:
+        """One logical call: ``(decoded body, next page URL)``, or ``GitHubError``."""
+        full = self.resolve(url, params)
+        if idempotent is None:
+            idempotent = method != "POST"
+
+        async def send(creds: dict[str, str]) -> tuple[Any, str | None]:
+            # _make_request rather than getitem: pagination needs each page's next
+            # link, and each page is retried on its own.
+            body, more, _ = await self.api._make_request(
+                method, full, None, data, ACCEPT, extra_headers=dict(API_VERSION_HEADERS),
+                **creds,
+            )
+            return body, more
+
+        if method == "GET":
+            # The ETag cache keeps its own copy (JSON text), so this one is the caller's.
+            return await self.attempts(method, full, send, idempotent=True)
+        async with self._write_lock:  # GitHub asks for serial writes
+            return await self.attempts(method, full, send, idempotent=idempotent, write=True,
+                                       content=content)
+
+    async def attempts(
+        self,
+        method: str,
+        url: str,
+        send: Callable[[dict[str, str]], Awaitable[T]],
+        *,
+        idempotent: bool,
+        write: bool = False,
+        content: bool = False,
+    ) -> T:
+        """Run ``send`` until it succeeds, retrying what may be retried, boundedly."""
+        path = self.path(url)
+        failures = limited = 0
+        refreshed = False
+        while True:
+            creds = await self._auth.credentials()
+            if write:
+                await self._pace(content)
+            try:
+                return await send(creds)
+            except HTTPException as exc:
+                status = int(exc.status_code)
+                message = str(exc)
+                if status == 401 and self._auth.refreshable and not refreshed:
+                    refreshed = True
+                    self._auth.invalidate(creds)
+                    self.stats.retries["token"] += 1
+                    log.info("%s: 401 on %s %s; fetching a new token once", self.label, method,
+                             path)
+                    continue
+                if is_rate_limited(status, exc.headers, message):
+                    limited += 1
+                    window = rate_limit_window(exc.headers, self._wall_clock(),
+                                               self.config.secondary_limit_fallback_seconds)
+                    self._close_gate(window,
+                                     f"rate limited ({status}) on {method} {path}")
+                    if limited > self.config.retries:
+                        raise self._give_up(status, message, method, path) from None
+                    self.stats.retries["rate_limit"] += 1
+                    if limited > 1:  # hit again right after a window: back off beyond it
+                        await self.sleep(self.backoff(limited - 1))
+                    continue
+                if status >= 500 and not idempotent:
+                    # GitHub may have done it before failing (the fake's error_after_write
+                    # does): the caller checks before it repeats a POST.
+                    raise self._ambiguous(str(status), status, method, path) from None
+                if status >= 500:
+                    failures += 1
+                    if failures > self.config.retries:
+                        raise self._give_up(status, message, method, path) from None
+                    await self._retry_later("5xx", failures, f"{status} on {method} {path}")
+                    continue
+                raise GitHubError(status, message, method=method, path=path) from None
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                kind = _fault_kind(exc)
+                # A refused connection never reached GitHub; anything else may have.
+                if not idempotent and not isinstance(exc, aiohttp.ClientConnectorError):
+                    raise self._ambiguous(kind, 0, method, path) from None
+                failures += 1
+                if failures > self.config.retries:
+                    raise self._give_up(0, kind, method, path) from None
+                await self._retry_later(kind, failures, f"{kind} on {method} {path}")
+            finally:
+                if write:
+                    self.pace.ended(self._clock())
+
+    async def _retry_later(self, reason: str, failures: int, what: str) -> None:
+        delay = self.backoff(failures)
+        self.stats.retries[reason] += 1
+        log.warning("%s: %s; retry %d/%d in %.3f s", self.label, what, failures,
+                    self.config.retries, delay)
+        await self.sleep(delay)
+
+    def _ambiguous(self, what: str, status: int, method: str, path: str) -> GitHubError:
+        self.stats.failures += 1
+        log.warning("%s: %s on %s %s; not repeated, it may have been applied", self.label,
+                    what, method, path)
+        return GitHubError(status, f"{what}; not repeated, the {method} may have been applied",
+                           method=method, path=path, ambiguous=True)
+
+    def _give_up(self, status: int, message: str, method: str, path: str) -> GitHubError:
+        self.stats.failures += 1
+        log.error("%s: giving up on %s %s after %d retries (%s)", self.label, method, path,
+                  self.config.retries, status or "no answer")
+        return GitHubError(status, message, method=method, path=path)
+
+    async def get_all(
+        self, url: str, params: Mapping[str, Any] | None = None, items_key: str | None = None
+    ) -> list[Any]:
+        """Every item of a paginated list, each page retried and ETag-cached on its own."""
+        query = {"per_page": 100, **(params or {})}
+        items: list[Any] = []
+        next_url: str | None = self.resolve(url, query)
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                return items
+            page, next_url = await self.request("GET", next_url)
+            items.extend(page_items(page, items_key))
+        raise GitHubError(0, f"more than {MAX_PAGES} pages", method="GET", path=self.path(url))
+
+
+def _fault_kind(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ValueError):
+        return "unreadable answer"
+    return f"connection error ({type(exc).__name__})"
+
+
+def page_items(page: Any, items_key: str | None) -> list[Any]:
+    """The items of one page of a list answer (a list, or the list inside an object)."""
+    if isinstance(page, list):
+        return page
+    if isinstance(page, dict):
+        if items_key is not None:
+            found = page.get(items_key)
+            return found if isinstance(found, list) else []
+        # {"total_count": N, "repositories": [...]} and the like: the one list inside.
+        lists = [v for v in page.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            return lists[0]
+    return []
+

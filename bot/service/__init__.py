@@ -1,0 +1,1 @@
+"""The running bot: webhook server, queue, apply, scheduler, repository config."""

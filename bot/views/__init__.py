@@ -1,0 +1,1 @@
+"""Read-only views over the index or the API: dashboard, calendar, report."""
