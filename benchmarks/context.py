@@ -34,7 +34,9 @@ ACK_REPO = "helpdesk-org/helpdesk"  # ordinary issues: deliveries that cost no G
 SOLO_REPO = "solo-org/events"  # requests arriving one at a time
 CALLS_REPO = "calls-org/events"  # calls per request and per command
 TEAM_LEAD = "lead-lee"  # in the shipped config.yaml's team_leads
-PHASES = ("startup", "ack", "triage", "calls", "memory", "hostile")
+# The work queue's phases (benchmarks/queue.py) each start their own fake and bot.
+PHASES = ("startup", "ack", "triage", "calls", "memory", "hostile", "fleet", "lone", "fifo",
+          "steady", "scaleout", "waiting")
 
 
 @dataclass(frozen=True)

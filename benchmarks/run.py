@@ -28,6 +28,7 @@ from tests.fakegithub import OpenApiSpec, ensure_fixtures
 from . import phases, triage
 from .context import PHASES, RESULTS_DIR, Options, Run
 from .harness import REPO_ROOT
+from .queue import run_queue_phases
 from .report import Goal, machine, render_table, update_readme
 
 
@@ -109,6 +110,7 @@ async def run(opts: Options) -> dict[str, Any]:
         await phases.tracked_memory(opts, config, form, spec, out)
     if "hostile" in opts.phases:
         phases.hostile_input(config, form, out, goals)
+    await run_queue_phases(opts, config, form, spec, out, goals)
     out["goals"] = [asdict(g) for g in goals]
     out["load_average_after"] = os.getloadavg()[0]
     out["duration_s"] = round(time.monotonic() - started, 1)

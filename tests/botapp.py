@@ -20,7 +20,7 @@ from bot.core.forms import FormTemplate, load_form
 from bot.core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from bot.github.client import AppCredentials, GitHubApp
 from bot.service.app import EventBot, Settings, create_app
-from bot.service.server import DeliveryQueue
+from bot.service.workqueue import WorkQueue
 
 from .payloads import sign
 
@@ -56,8 +56,8 @@ class RunningBot:
         return bot
 
     @property
-    def queue(self) -> DeliveryQueue:
-        queue: DeliveryQueue = self.app["queue"]
+    def queue(self) -> WorkQueue:
+        queue: WorkQueue = self.app["queue"]
         return queue
 
     async def deliver(self, event: str, payload: Any, delivery_id: str | None = None,

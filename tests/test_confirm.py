@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.confirm import covers, is_confirmed
+from bot.core.confirm import body_digest, covers, edit_trust, is_confirmed
 from bot.core.model import Trust
 from bot.core.prewarm import PREWARM, SCALE_DOWN
 from bot.core.status import Confirmation, StatusState, decode_state, encode_state
@@ -80,7 +80,10 @@ def test_who_an_edit_of_the_hub_leaves_confirmed(trust: Trust, edit: bool,
     before = sim.issue.body
     after = form_body(hub_url=OTHER_HUB) if edit else before
     if trust.editor:
-        trust = replace(trust, edited_from=before, edited_to=trust.edited_to or after)
+        facts = edit_trust(trust.editor, replace(sim.issue, body=before), after, sim.form,
+                           sim.config)
+        trust = replace(facts, edited_to=(body_digest(trust.edited_to) if trust.edited_to
+                                          else facts.edited_to))
     sim.issue = replace(sim.issue, body=after, trust=trust)
     sim.run(OPENED + H)
     assert sim.last is not None and sim.last.request is not None
@@ -97,7 +100,8 @@ def test_a_writers_edit_of_an_unconfirmed_request_does_not_confirm_it() -> None:
     before = sim.issue.body
     after = form_body(hub_url=OTHER_HUB)
     sim.issue = replace(sim.issue, body=after,
-                        trust=Trust(editor="maint", edited_from=before, edited_to=after))
+                        trust=edit_trust("maint", replace(sim.issue, body=before), after,
+                                         sim.form, sim.config))
     sim.run(OPENED + H)
     assert sim.last is not None and not sim.last.confirmed
 

@@ -505,13 +505,18 @@ async def test_a_full_queue_answers_503(fake_github: FakeGitHub, app_key: str) -
     config = replace(base, server=replace(base.server, queue_size=2, shutdown_grace_seconds=0.1))
     async with running_bot(fake_github, app_key, config=config) as running:
         await running.queue.stop()  # workers busy elsewhere: nothing leaves the queue
-        number = fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
-                                       body=form_body())
-        payload = issues_payload(fake_github, REPO, number, "opened")
-        answers = [(await running.deliver("issues", payload)).status for _ in range(4)]
+        numbers = [fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
+                                         body=form_body()) for _ in range(4)]
+        # The bound is in issues waiting: a second delivery about a waiting issue joins it.
+        again = await running.deliver("issues", issues_payload(fake_github, REPO, numbers[0],
+                                                               "opened"))
+        answers = [again.status] + [
+            (await running.deliver("issues", issues_payload(fake_github, REPO, n,
+                                                            "edited"))).status
+            for n in numbers]
         text = await metrics_text(running)
         health = await healthz(running)
-    assert answers == [202, 202, 503, 503]
+    assert answers == [202, 202, 202, 503, 503]
     assert health["queue_depth"] == 2
     assert metric(text, "bot_queue_depth") == 2
     assert metric(text, "bot_webhook_rejected_total", reason="queue_full") == 2

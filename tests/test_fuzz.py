@@ -40,7 +40,7 @@ from bot.core.plan import plan
 from bot.core.request import read_request
 from bot.core.status import StatusState, encode_state, listed_items, read_status, ticked_items
 from bot.service.app import EventBot, Settings, create_app
-from bot.service.server import DeliveryQueue
+from bot.service.workqueue import WorkQueue
 
 from .botapp import Clock, fast_config
 from .hostile_bodies import GITHUB_BODY_LIMIT
@@ -74,8 +74,8 @@ class ThreadedBot:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     @property
-    def queue(self) -> DeliveryQueue:
-        queue: DeliveryQueue = self.app["queue"]
+    def queue(self) -> WorkQueue:
+        queue: WorkQueue = self.app["queue"]
         return queue
 
     @property

@@ -254,6 +254,14 @@ async def test_bot_login_from_get_app_asked_once(fake: FakeGitHub, session: aioh
     assert len(fake.calls("GET", operation_id="apps/get-authenticated")) == 1
 
 
+async def test_bot_login_is_asked_once_by_many_at_once(
+        fake: FakeGitHub, session: aiohttp.ClientSession, creds: AppCredentials) -> None:
+    app = make_app(fake, session, creds)
+    logins = await asyncio.gather(*(app.bot_login() for _ in range(32)))  # start-up's workers
+    assert set(logins) == {f"{fake.app_slug}[bot]"}
+    assert len(fake.calls("GET", operation_id="apps/get-authenticated")) == 1
+
+
 async def test_one_token_for_many_requests(fake: FakeGitHub, session: aiohttp.ClientSession,
                                            creds: AppCredentials) -> None:
     app = make_app(fake, session, creds)

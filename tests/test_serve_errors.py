@@ -249,10 +249,11 @@ def stub(directory: Path, name: str, body: str = "exit 0") -> None:
 
 
 @pytest.mark.parametrize(("present", "installed"), [
-    ({"chromium"}, ["nodejs", "npm"]),
-    ({"npm"}, ["chromium"]),
-    (set(), ["chromium", "nodejs", "npm"]),
-    ({"chromium", "npm"}, None),
+    ({"chromium", "redis-server"}, ["nodejs", "npm"]),
+    ({"npm", "redis-server"}, ["chromium"]),
+    ({"chromium", "npm"}, ["redis-server"]),
+    (set(), ["chromium", "nodejs", "npm", "redis-server"]),
+    ({"chromium", "npm", "redis-server"}, None),
 ])
 def test_ci_installs_the_missing_system_packages_once(tmp_path: Path, present: set[str],
                                                       installed: list[str] | None) -> None:

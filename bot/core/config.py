@@ -179,8 +179,10 @@ class GitHubClientConfig:
     write_interval_seconds: float = 1.0
     # Writes that may go back to back after a quiet spell: a lone request's two writes
     # (labels and assignees, then the status comment) need not wait the interval; a burst
-    # is paced at one write per interval. 1 spaces every write.
-    write_burst: int = field(default=2, metadata=_at_least_one())
+    # is paced at one write per interval. 1 spaces every write. One more than a request
+    # needs: at one request every two seconds (GitHub's average exactly) a request that
+    # ran late is absorbed instead of delaying every one after it.
+    write_burst: int = field(default=3, metadata=_at_least_one())
     secondary_limit_fallback_seconds: float = 60.0
     content_per_minute: int = 80
     content_per_hour: int = 500
@@ -193,7 +195,8 @@ class GitHubClientConfig:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    queue_size: int = field(default=1000, metadata=_at_least_one())
+    # Issues waiting (deliveries about one issue wait as one): the bound behind a 503.
+    queue_size: int = field(default=50_000, metadata=_at_least_one())
     # Coroutines, not threads: a worker waits out its installation's write pacing (1 s a
     # write), so fewer workers than installations in a burst leaves some waiting for none.
     workers: int = field(default=32, metadata=_at_least_one())

@@ -46,8 +46,9 @@ class Trust:
 
     author: bool = False  # the issue's author is a writer or a team lead
     editor: str | None = None  # a writer or team lead whose edit is being synced
-    edited_from: str | None = None  # the body before that edit (``changes.body.from``)
-    edited_to: str | None = None  # the body that edit left
+    # Fingerprints, not bodies, so waiting work stays small whatever the issue holds:
+    edited_from: str | None = None  # ``confirm.covers`` of the request the body read before
+    edited_to: str | None = None  # ``confirm.body_digest`` of the body that edit left
 
 
 @dataclass(frozen=True)

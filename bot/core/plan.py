@@ -140,13 +140,7 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
                            parsed=parsed)
     errors = list(request.errors)
 
-    def read_before(body: str) -> EventRequest:
-        before = replace(issue, body=body)
-        fields = parse_form_body(body, form)
-        return read_request(before, form, config, parsed=fields,
-                            override=_override(state, fields.get("start"), fields.get("end")))
-
-    state = confirm.settle(issue, request, state, now, read_before)
+    state = confirm.settle(issue, request, state, now)
 
     sizing: Sizing | None = None
     if request.attendees is not None:

@@ -30,7 +30,7 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from gidgethub import HTTPException
@@ -98,6 +98,13 @@ class ClientOptions:
     on_call: CallHook | None = None
     max_in_flight: int | None = None
     longest_wait_seconds: float | None = None
+    # A pace shared with other processes (on Redis), by channel label; None: paced here.
+    write_pace: Callable[[str], SharedPace | None] | None = None
+
+
+class SharedPace(Protocol):
+    async def take(self, content: bool) -> float:
+        """Wait until a write may go, count it; returns the seconds waited."""
 
 
 # --- one identity's channel --------------------------------------------------
@@ -179,6 +186,7 @@ class Channel:
         self.api = _API(session, self, base_url=self._base, cache=self.cache, **creds)
         self._write_lock = asyncio.Lock()
         self.pace = WritePace(config)
+        self.shared_pace = options.write_pace(label) if options.write_pace is not None else None
 
     # -- URLs --
 
@@ -236,6 +244,12 @@ class Channel:
         return self._rng.uniform(0.0, cap)
 
     async def _pace(self, content: bool) -> None:
+        if self.shared_pace is not None:
+            waited = await self.shared_pace.take(content)
+            if waited > 0:
+                self.stats.pacing_waits += 1
+                self.stats.pacing_wait_seconds += waited
+            return
         while (wait := self.pace.wait(self._clock(), content)) > 0:
             self.stats.pacing_waits += 1
             self.stats.pacing_wait_seconds += wait

@@ -449,6 +449,7 @@ class GitHubApp:
         self._channel = self._new_channel(AppAuth(), "app", app=creds)
         self._installations: dict[int, InstallationClient] = {}
         self._bot_login: str | None = None
+        self._bot_login_lock = asyncio.Lock()  # many workers at start-up, one GET /app
 
     def __repr__(self) -> str:
         return f"GitHubApp(app_id={self._creds.app_id!r}, api_url={self.api_url!r})"
@@ -465,14 +466,17 @@ class GitHubApp:
 
     async def bot_login(self) -> str:
         """``SLUG[bot]``, the login of the App's comments (from ``GET /app``, asked once)."""
-        if self._bot_login is None:
-            data, _ = await self._channel.request("GET", "/app")
-            slug = data.get("slug") if isinstance(data, dict) else None
-            if not isinstance(slug, str) or not slug:
-                raise GitHubError(0, "GET /app answered without a slug", method="GET",
-                                  path="/app")
-            self._bot_login = f"{slug}[bot]"
+        async with self._bot_login_lock:
+            if self._bot_login is None:
+                self._bot_login = await self._ask_bot_login()
         return self._bot_login
+
+    async def _ask_bot_login(self) -> str:
+        data, _ = await self._channel.request("GET", "/app")
+        slug = data.get("slug") if isinstance(data, dict) else None
+        if not isinstance(slug, str) or not slug:
+            raise GitHubError(0, "GET /app answered without a slug", method="GET", path="/app")
+        return f"{slug}[bot]"
 
     async def installations(self) -> list[dict[str, Any]]:
         items = await self._channel.get_all("/app/installations")

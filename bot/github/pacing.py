@@ -5,11 +5,13 @@ them, and publishes budgets for content-creating requests (80 a minute, 500 an h
 ``WritePace`` answers "how long until the next write may start?" from timestamps; it
 sleeps on nothing and reads no clock, so the client owns the waiting and tests own time.
 
-Writes draw on a small bucket of credit (``write_burst``) that refills at one write
-per ``write_interval_seconds``, counted from the end of the last write. A lone
-request's writes (labels and assignees, then its status comment) go at once; in a
-burst the bucket is soon empty and every write waits the interval after the one
-before it ended, which is GitHub's guidance.
+Writes draw on a token bucket (``write_burst``) that refills at one write per
+``write_interval_seconds``: GitHub's one write a second, on average. A lone request's
+writes (labels and assignees, then its status comment) go at once; in a burst the
+bucket is soon empty and writes start one interval apart. The refill is counted by
+the clock, not from each write's answer: counted from the answers, a write's own
+latency was lost each time, and one request every two seconds (two writes each)
+asked for more than the pace gave, so the waits grew without end.
 """
 
 from __future__ import annotations
@@ -56,8 +58,7 @@ class WritePace:
             self._content_sent.append(now)
 
     def ended(self, now: float) -> None:
-        """A write has its answer: credit earns again from now, not from its start."""
-        self._credit_at = now
+        """A write has its answer (the bucket earns by the clock: nothing to count)."""
 
     def _content_wait(self, now: float) -> float:
         sent = self._content_sent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -16,6 +17,7 @@ from aiohttp import web
 from cachetools import TTLCache
 
 from ..core.config import Config
+from ..core.confirm import edit_from_payload
 from ..core.forms import FormTemplate
 from ..core.model import IssueSnapshot, RepoRef, Trust, issue_from_json, repo_from_payload
 from ..core.plan import Reopening, triage
@@ -24,6 +26,7 @@ from ..core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from ..github.client import DryRunClient, GitHubApp, GitHubClient, GitHubError
 from ..github.labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
 from ..views.dashboard import add_views
+from .admission import queue_for
 from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
 from .commanding import on_issue_comment
 from .handback import hand_back
@@ -32,8 +35,9 @@ from .logs import delivery_context, issue_context
 from .metrics import Metrics
 from .repo_config import RepoConfigs
 from .scheduler import Agenda, Scheduler, note_sync
-from .server import Delivery, DeliveryQueue, webhook_route
+from .server import Delivery, webhook_route
 from .trust import trust_for
+from .workqueue import WorkQueue
 
 log = logging.getLogger("bot.app")
 
@@ -271,7 +275,8 @@ class EventBot:
                 self.remember(replace(result, triage=hook.planned))
             return
         await self.sync(repo, issue["number"], issue_json=issue,
-                        edited=_edit(action, payload, login, issue))
+                        edited=edit_from_payload(payload, repo, self.settings.form,
+                                                 self.config))
 
     async def _on_installation(self, action: str, payload: dict[str, Any]) -> None:
         inst = payload.get("installation")
@@ -419,7 +424,7 @@ class EventBot:
 
 async def _healthz(request: web.Request) -> web.Response:
     bot: EventBot = request.app["bot"]
-    queue: DeliveryQueue = request.app["queue"]
+    queue: WorkQueue = request.app["queue"]
     return web.json_response({
         "status": "ok" if queue.accepting else "shutting-down",
         "queue_depth": queue.depth,
@@ -452,8 +457,7 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
         bot = EventBot(settings, github, metrics, clock)
         app["bot"] = bot
         metrics.track_github(lambda: github.stats if github is not None else None)
-        queue = DeliveryQueue(bot.handle, metrics, maxsize=settings.config.server.queue_size,
-                              workers=settings.config.server.workers)
+        queue = queue_for(bot, metrics, os.environ.get("REDIS_URL"))
         app["queue"] = queue
         app["webhook"] = webhook_route(queue, settings.webhook_secret, metrics)
         queue.start()
@@ -472,7 +476,7 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
                                                         name="index")
 
     async def on_shutdown(app: web.Application) -> None:
-        queue: DeliveryQueue = app["queue"]
+        queue: WorkQueue = app["queue"]
         queue.accepting = False  # from now on /webhook answers 503
         # The scheduler's passes are all redone on the next start: the grace goes to
         # the deliveries GitHub will not send again.
@@ -509,19 +513,6 @@ def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSessi
     app.router.add_get("/metrics", _metrics)
     add_views(app, settings.dashboard_token)  # GET / and GET /events.ics
     return app
-
-
-def _edit(action: str, payload: dict[str, Any], login: Any, issue: dict[str, Any]
-          ) -> Trust | None:
-    """A person's edit of the body: who made it, from what, to what (vouched for later)."""
-    changes = payload.get("changes")
-    body = changes.get("body") if isinstance(changes, dict) else None
-    before = body.get("from") if isinstance(body, dict) else None
-    after = issue.get("body")
-    if action != "edited" or not isinstance(login, str) or not isinstance(before, str):
-        return None
-    return Trust(editor=login, edited_from=before,
-                 edited_to=after if isinstance(after, str) else "")
 
 
 async def _repositories(client: GitHubClient, installation_id: int) -> list[RepoRef]:

@@ -1,27 +1,24 @@
-"""The aiohttp app: /webhook, the delivery queue and its workers, /healthz, /metrics.
+"""The webhook: checking a delivery and offering it to the work queue.
 
 Acknowledging a webhook costs no GitHub call: checking the size, the
 signature, the headers and decoding the JSON is all the work done before the
-``202``; the rest happens in workers reading a bounded queue.
+``202``; the rest happens in the work queue's workers (``bot.service.workqueue``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
+import inspect
 import json
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
-from cachetools import TTLCache
 
-from .logs import delivery_context
 from .metrics import Metrics
 
 log = logging.getLogger("bot.server")
@@ -65,125 +62,15 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), header.strip().encode())
 
 
-class DeliveryQueue:
-    """A bounded queue of deliveries, de-duplicated by ``X-GitHub-Delivery``.
-
-    A delivery is marked done only after it was processed without error, so a
-    redelivery of a failed one (same id) is processed again.
-    """
-
-    def __init__(self, handler: DeliveryHandler, metrics: Metrics, *, maxsize: int,
-                 workers: int) -> None:
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=maxsize)
-        self._handler = handler
-        self._metrics = metrics
-        self._workers = workers
-        self._tasks: list[asyncio.Task[None]] = []
-        self._done: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=3 * 24 * 3600)
-        self._pending: dict[str, Delivery] = {}  # taken and not yet done
-        self._issue_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
-            weakref.WeakValueDictionary())
-        self.accepting = True
-        self.failed = 0
-        self.processed = 0
-
-    @property
-    def depth(self) -> int:
-        return self._queue.qsize()
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._pending)
-
-    @property
-    def pending_ids(self) -> frozenset[str]:
-        """Deliveries taken and not yet done (queued or being processed)."""
-        return frozenset(self._pending)
-
-    @property
-    def pending_deliveries(self) -> tuple[Delivery, ...]:
-        """The deliveries taken and not yet done (to hand back at shutdown)."""
-        return tuple(self._pending.values())
-
-    def offer(self, delivery: Delivery) -> str:
-        """-> "queued", "duplicate" or "full"."""
-        if delivery.id in self._done or delivery.id in self._pending:
-            return "duplicate"
-        if not self.accepting:
-            return "full"
-        try:
-            self._queue.put_nowait(delivery)
-        except asyncio.QueueFull:
-            return "full"
-        self._pending[delivery.id] = delivery
-        self._metrics.queue_depth.set(self._queue.qsize())
-        return "queued"
-
-    def start(self) -> None:
-        for i in range(self._workers):
-            self._tasks.append(asyncio.create_task(self._work(), name=f"worker-{i}"))
-
-    async def _work(self) -> None:
-        while True:
-            delivery = await self._queue.get()
-            self._metrics.queue_depth.set(self._queue.qsize())
-            try:
-                await self._process(delivery)
-            finally:
-                self._queue.task_done()
-
-    async def _process(self, delivery: Delivery) -> None:
-        key = delivery.issue_key
-        lock = None
-        if key is not None:
-            lock = self._issue_locks.get(key)
-            if lock is None:
-                lock = asyncio.Lock()
-                self._issue_locks[key] = lock
-        with delivery_context(delivery.id, key):
-            outcome = "ok"
-            try:
-                if lock is not None:
-                    async with lock:
-                        await self._handler(delivery)
-                else:
-                    await self._handler(delivery)
-                self._done[delivery.id] = True
-                self.processed += 1
-            except asyncio.CancelledError:
-                outcome = "cancelled"
-                raise
-            except Exception:  # one bad delivery must never stop the worker
-                outcome = "error"
-                self.failed += 1
-                log.exception("delivery %s (%s) failed; reconciliation will retry it",
-                              delivery.id, delivery.event)
-            finally:
-                self._pending.pop(delivery.id, None)
-                self._metrics.deliveries.labels(event=delivery.event, outcome=outcome).inc()
-                self._metrics.delivery_seconds.observe(time.monotonic() - delivery.received)
-
-    async def drain(self, timeout: float) -> bool:
-        """Stop taking deliveries and wait for those queued; True if all finished."""
-        self.accepting = False
-        try:
-            await asyncio.wait_for(self._queue.join(), timeout)
-            return True
-        except TimeoutError:
-            return False
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-
-
 def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-def webhook_route(queue: DeliveryQueue, secret: str | None, metrics: Metrics
+class Offers(Protocol):
+    def offer(self, delivery: Delivery) -> str | Awaitable[str]: ...
+
+
+def webhook_route(queue: Offers, secret: str | None, metrics: Metrics
                   ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def webhook(request: web.Request) -> web.Response:
         length = request.content_length
@@ -220,7 +107,8 @@ def webhook_route(queue: DeliveryQueue, secret: str | None, metrics: Metrics
         if event not in HANDLED_EVENTS:
             metrics.deliveries.labels(event=event[:40], outcome="ignored").inc()
             return web.json_response({"status": "ignored"}, status=202)
-        outcome = queue.offer(Delivery(delivery_id, event, payload))
+        offered = queue.offer(Delivery(delivery_id, event, payload))
+        outcome = await offered if inspect.isawaitable(offered) else offered
         if outcome == "full":
             metrics.rejected.labels(reason="queue_full").inc()
             return _problem(503, "queue full or shutting down; GitHub will show the failure "
