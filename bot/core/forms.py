@@ -40,6 +40,25 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _MARKS = frozenset("#`~")  # what a heading or a fence line starts with
 
 
+class _FormLoader(yaml.SafeLoader):
+    """YAML as GitHub reads issue forms: ``Yes``, ``No``, ``on`` and ``off`` are text;
+    only ``true`` and ``false`` are booleans (YAML 1.2), so an option labelled Yes stays Yes."""
+
+
+_FormLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_FormLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"))
+
+
+def load_form_yaml(text: str) -> Any:
+    """Parse an issue form's YAML text as GitHub does (see ``_FormLoader``)."""
+    return yaml.load(text, Loader=_FormLoader)  # noqa: S506 -- a SafeLoader subclass
+
+
 class FormError(Exception):
     """The template cannot be used; the message names the problem."""
 
@@ -63,6 +82,8 @@ class FormTemplate:
     labels: tuple[str, ...] = ()  # the issue labels the form applies
     name: str = ""
     title: str = ""
+    # (bot field id, form element id) pairs the fields were renamed by (``form_map``).
+    bound: tuple[tuple[str, str], ...] = ()
 
     def field(self, id: str) -> FormField | None:
         for f in self.fields:
@@ -116,7 +137,7 @@ def load_form(path: str | Path) -> FormTemplate:
     except (OSError, UnicodeDecodeError) as e:
         raise FormError(f"{path}: cannot be read ({e})") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_form_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from . import text
 from .config import EVENT_TYPES, Config, parse_memory_gib
 from .dates import DateError, When, Zone, parse_when, resolve_zone_field
+from .form_map import bound_form, yes_no
 from .forms import FormTemplate, ParsedForm, has_required_headings, parse_form_body
 from .model import IssueSnapshot
 
@@ -75,9 +76,9 @@ class EventRequest:
 
 
 def is_event_request(issue: IssueSnapshot, form: FormTemplate, config: Config) -> bool:
-    """The label, or the headings of every required field in the body."""
-    wanted = config.labels.event_request.lower()
-    if any(label.lower() == wanted for label in issue.labels):
+    """One of ``request_labels``, or the headings of every required field in the body."""
+    wanted = {label.lower() for label in (config.labels.event_request, *config.request_labels)}
+    if any(label.lower() in wanted for label in issue.labels):
         return True
     return has_required_headings(issue.body, form)
 
@@ -225,7 +226,9 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
                  override: DateOverride | None = None,
                  parsed: ParsedForm | None = None) -> EventRequest:
     """Read and check every field; never raises on bad input."""
-    fields = parsed if parsed is not None else parse_form_body(issue.body, form)
+    form = bound_form(form, config)
+    fields = (parsed if parsed is not None and parsed.template.bound == form.bound
+              else parse_form_body(issue.body, form))
     errors: list[FieldError] = []
 
     def need(field_id: str, value: str | None) -> str | None:
@@ -293,6 +296,8 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         end = None
     short_notice = (start is not None and not start_in_past
                     and start - opened < timedelta(days=config.notice_days))
+    notice_note = _notice_note(yes_no(fields, "notice"), start, start_in_past, short_notice,
+                               opened, config.notice_days)
 
     attendees, att_error = read_attendees(need("attendees", fields.get("attendees")),
                                           config.max_attendees)
@@ -315,6 +320,8 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
             memory, memory_written = None, None
 
     tier, tier_error = read_tier(need("tier", fields.get("tier")), config)
+    if form.field("tier") is None and config.default_tier:
+        tier = config.default_tier  # a team's own form without tiers: every request is on it
     if tier_error:
         errors.append(FieldError("tier", tier_error))
 
@@ -329,9 +336,23 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         details=details, errors=tuple(errors), short_notice=short_notice,
         start_in_past=start_in_past,
         notes=tuple(dict.fromkeys([*(w.note for w in (start_when, end_when) if w and w.note),
-                                   *([rep_note] if rep_note else [])])),
+                                   *([rep_note] if rep_note else []),
+                                   *([notice_note] if notice_note else [])])),
         community_reps=reps, memory_written=memory_written,
     )
+
+
+def _notice_note(said: bool | None, start: datetime | None, start_in_past: bool,
+                 short_notice: bool, opened: datetime, notice_days: int) -> str | None:
+    """When the form's "enough notice?" answer and the dates disagree, say so."""
+    if said is None or start is None or start_in_past or said != short_notice:
+        return None
+    days = (start - opened).days
+    if said:
+        return (f"The form says the event is at least {notice_days} days away, but it starts "
+                f"{days} days after this issue was opened; check the dates.")
+    return (f"The form says the event is less than {notice_days} days away, but it starts "
+            f"{days} days after this issue was opened; check the dates.")
 
 
 def field_label(form: FormTemplate, field_id: str | None) -> str:
