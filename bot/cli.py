@@ -15,6 +15,7 @@ from typing import Any
 from .core import form_check, outbox
 from .core.config import Config, ConfigError, Labels, load_config
 from .core.dates import DateError, parse_when
+from .core.form_map import bound_form
 from .core.forms import FormError, FormTemplate, load_form, parse_form_body
 from .core.model import (
     Desired,
@@ -130,7 +131,7 @@ def end_as_read(issue: IssueSnapshot, form: FormTemplate, config: Config,
         return None  # the end was refused with the start (before it, too long), or no zone
     if any(e.field == "end" for e in request.errors):
         return None
-    raw = parse_form_body(issue.body, form).get("end")
+    raw = parse_form_body(issue.body, bound_form(form, config)).get("end")
     if not raw:
         return None
     try:
@@ -141,7 +142,10 @@ def end_as_read(issue: IssueSnapshot, form: FormTemplate, config: Config,
     return when.at.astimezone(timezone.utc)
 
 
-def triage_json(preview: PlanPreview) -> dict[str, Any]:
+def triage_json(preview: PlanPreview,
+                form_fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The contract's JSON object; an error names the form's own element (``form_fields``)."""
+    element = dict(form_fields or {})
     result = preview.triage
     req = result.request
     usable = req is not None and not result.errors
@@ -159,7 +163,8 @@ def triage_json(preview: PlanPreview) -> dict[str, Any]:
         # people set stay on the issue; the text format lists them.
         "labels": list(result.labels),
         "assignees": list(result.state.rotation),
-        "errors": [{"field": e.field, "message": e.message} for e in result.errors],
+        "errors": [{"field": element.get(e.field, e.field) if e.field else None,
+                    "message": e.message} for e in result.errors],
         "sizing": {
             "node_type": sizing.node_type, "users_per_node": sizing.users_per_node,
             "nodes": sizing.nodes, "prewarm_nodes": sizing.prewarm_nodes,
@@ -244,7 +249,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         # The JSON object's keys are the contract's; a note goes to stderr instead.
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        print(json.dumps(triage_json(preview), indent=2, ensure_ascii=False))
+        print(json.dumps(triage_json(preview, config.form_fields), indent=2, ensure_ascii=False))
     else:
         sys.stdout.write(triage_text(preview))
     return 0

@@ -193,3 +193,29 @@ async def test_a_request_on_the_adopted_form_end_to_end(fake_github: FakeGitHub,
     assert "2026-12-01 17:00 UTC" in status
     assert "at least 21 days away" in status  # the champion's "Yes" against the dates
     assert "`Jane Doe`" in status and "@Jane" not in status
+
+
+def test_a_repository_file_may_carry_its_own_mapping() -> None:
+    from bot.service.repo_config import read_override
+
+    base = fast_config()
+    source = ("form_fields: {start: event_begin, end: event_finish}\n"
+              "request_labels: [event, support]\n")
+    override = read_override(source, base)
+    assert override.ignored == ()
+    assert dict(override.config.form_fields) == {"start": "event_begin", "end": "event_finish"}
+    assert override.config.request_labels == ("event", "support")
+    assert override.config.labels.event_request == "event"
+
+
+def test_plan_json_names_the_forms_own_element_in_errors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    body = tmp_path / "bad.md"
+    body.write_text(example("workshop.md").replace("2027-03-03 09:30 CET", "someday soon"),
+                    encoding="utf-8")
+    assert main(["plan", str(body), "--config", str(ADOPTED / "config.yaml"),
+                 "--now", "2026-11-23T09:00:00Z", "--format", "json"]) == 0
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert [e["field"] for e in errors] == ["event_begin"], errors

@@ -780,8 +780,8 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
     questions = raw.get("debrief_questions")
     labels = _parse_labels(raw.get("labels"), p)
     request_labels = _parse_request_labels(raw.get("request_labels"), labels, p)
-    if "event_request" not in _mapping(raw.get("labels"), "labels", _Problems()):
-        labels = replace(labels, event_request=request_labels[0])
+    if labels.event_request.lower() not in {x.lower() for x in request_labels}:
+        labels = replace(labels, event_request=request_labels[0])  # the label the bot keeps
     cfg = Config(
         notice_days=_int(raw.get("notice_days"), "notice_days", p, 21),
         default_timezone=_check_zone(_str(raw.get("default_timezone"), "default_timezone", p,
