@@ -1059,6 +1059,10 @@ class FakeGitHub:
             user.type = kind
         return user
 
+    def add_user(self, login: str, kind: str = "User") -> None:
+        """A GitHub account (``GET /users/{login}`` finds it)."""
+        self._user(login, kind)
+
     def add_installation(self, installation_id: int, account: str,
                          account_type: str = "Organization") -> None:
         self._installations[installation_id] = FakeInstallation(
@@ -1739,6 +1743,7 @@ class FakeGitHub:
             "repos/get-content": self._get_content,
             "repos/get-collaborator-permission-level": self._get_permission,
             "teams/get-membership-for-user-in-org": self._get_membership,
+            "users/get-by-username": self._get_user,
             "actions/create-workflow-dispatch": self._create_dispatch,
             "issues/list-for-repo": self._list_issues,
             "issues/create": self._create_issue,
@@ -2014,6 +2019,18 @@ class FakeGitHub:
             "role_name": role,
         }
         return _Answer(200, {"permission": legacy, "role_name": role, "user": collaborator})
+
+    def _get_user(self, call: _Call) -> _Answer:
+        user = self._users.get(call.params["username"].lower())
+        if user is None:
+            raise ApiError(404, "Not Found")
+        stamp = "2020-01-01T00:00:00Z"
+        return _Answer(200, {
+            **self._user_json(user), "name": None, "company": None, "blog": "",
+            "location": None, "email": None, "hireable": None, "bio": None,
+            "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
+            "created_at": stamp, "updated_at": stamp,
+        })
 
     def _get_membership(self, call: _Call) -> _Answer:
         org = call.params["org"]

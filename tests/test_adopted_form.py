@@ -219,3 +219,35 @@ def test_plan_json_names_the_forms_own_element_in_errors(
                  "--now", "2026-11-23T09:00:00Z", "--format", "json"]) == 0
     errors = json.loads(capsys.readouterr().out)["errors"]
     assert [e["field"] for e in errors] == ["event_begin"], errors
+
+
+@pytest.mark.parametrize(("written", "mentioned", "shown"), [
+    ("jdoe", "@jdoe", None),  # GitHub says jdoe is a user
+    ("okafor", None, "`okafor`"),  # no such account: a name
+    ("Jane Doe", None, "`Jane Doe`"),  # a name, never asked about
+    ("@jdoe", "@jdoe", None),  # a handle as written
+])
+async def test_the_representative_is_mentioned_only_as_a_handle_or_a_confirmed_login(
+        fake_github: FakeGitHub, app_key: str, written: str, mentioned: str | None,
+        shown: str | None) -> None:
+    fake_github.add_installation(7001, "openscapes")
+    fake_github.add_repo(REPO, 7001)
+    fake_github.add_user("jdoe")
+    config = fast_config(form_path=CONFIG.form_path, form_fields=CONFIG.form_fields,
+                         request_labels=CONFIG.request_labels,
+                         labels=replace(CONFIG.labels, event_request="event"))
+    body = example("workshop.md").replace("\n@jdoe\n", f"\n{written}\n")
+    async with running_bot(fake_github, app_key, config=config) as bot:
+        number = fake_github.add_issue(REPO, labels=["event"], created_at="2026-11-23T09:00:00Z",
+                                       body=body)
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+    [status] = [c["body"] for c in fake_github.comments(REPO, number)
+                if "event-support-bot:status" in c["body"]]
+    asked = [r.path for r in fake_github.requests if r.path.endswith("/users/okafor")
+             or r.path.endswith("/users/jdoe")]
+    assert bool(asked) == (written in ("jdoe", "okafor")), asked
+    if mentioned:
+        assert f"cc {mentioned}" in status
+    else:
+        assert "cc @" not in status and shown in status

@@ -48,6 +48,9 @@ class Trust:
     editor: str | None = None  # a writer or team lead whose edit is being synced
     edited_from: str | None = None  # the body before that edit (``changes.body.from``)
     edited_to: str | None = None  # the body that edit left
+    # Bare words in the representative field GitHub confirmed are people's logins
+    # (``GET /users/{login}``, lowercased): only these are mentioned besides ``@handles``.
+    users: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -171,12 +171,38 @@ def _rep_login(token: str) -> str | None:
     return word[1:] if word.startswith("@") else None
 
 
-def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
+def bare_rep_words(raw: str | None) -> tuple[str, ...]:
+    """The login-shaped words of a representative field with no ``@handle`` in it: a list of
+    single words (``okafor, ta-jones``) may be logins, which only GitHub can confirm;
+    ``Dr Okafor`` is a name and is never asked about."""
+    if raw is None or not raw.strip():
+        return ()
+    value = " ".join(raw.split())
+    words = [w for w in re.split(r"[\s,;]+", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS] if w]
+    if any(map(_rep_login, words)):
+        return ()
+    items = [i.strip() for i in re.split(r"[,;]", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS]
+             if i.strip()]
+    if not all(len(i.split()) == 1 for i in items):
+        return ()
+    bare = (i.strip(_REP_PUNCTUATION) for i in items)
+    return tuple(dict.fromkeys(b for b in bare if text.is_login(b)))[:MAX_REPS]
+
+
+def rep_words_to_confirm(issue: IssueSnapshot, form: FormTemplate, config: Config
+                         ) -> tuple[str, ...]:
+    """What the shell asks GitHub about (``Trust.users``) before planning ``issue``."""
+    return bare_rep_words(parse_form_body(issue.body, bound_form(form, config))
+                          .get("community_rep"))
+
+
+def read_rep(raw: str | None, users: frozenset[str] = frozenset()
+             ) -> tuple[tuple[str, ...], str | None]:
     """-> (logins, note). The field is optional: what is not a handle is a note, never an error.
 
     Handles are ``@login`` or github.com links, separated by commas or spaces, with any
-    other words around them (``@okafor (Dr. Okafor)``); bare logins count only as a list
-    of single words (``okafor, ta-jones``), since ``Dr Okafor`` is a name.
+    other words around them (``@okafor (Dr. Okafor)``). A bare word (``okafor``) is a
+    login only when GitHub said so (``users``, lowercased); otherwise it stays a name.
     """
     if raw is None or not raw.strip():
         return (), None
@@ -185,10 +211,7 @@ def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
     words = [w for w in re.split(r"[\s,;]+", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS] if w]
     shaped = [login for login in map(_rep_login, words) if login]
     if not shaped:
-        items = [i.strip() for i in re.split(r"[,;]", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS]
-                 if i.strip()]
-        if all(len(i.split()) == 1 for i in items):
-            shaped = [i.strip(_REP_PUNCTUATION) for i in items]
+        shaped = [w for w in bare_rep_words(value) if w.lower() in users]
     first: dict[str, str] = {}
     for login in shaped:
         if text.is_login(login):
@@ -325,7 +348,7 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
     if tier_error:
         errors.append(FieldError("tier", tier_error))
 
-    reps, rep_note = read_rep(fields.get("community_rep"))
+    reps, rep_note = read_rep(fields.get("community_rep"), issue.trust.users)
 
     final_zone = start_when.zone if start_when else zone
     return EventRequest(
