@@ -1,0 +1,59 @@
+"""``report --plot``: the dashboard's monthly chart as a standalone SVG file.
+
+The chart is the one the dashboard draws (``chart_svg``), so the two never
+disagree; the file carries its own namespace, styles and legend, so any browser
+or image tool opens it. PNG is not drawn (that needed a plotting library);
+convert the SVG with any tool instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+
+from ..core.config import EVENT_TYPES
+from .dashboard import chart_svg
+from .report_format import CHART_COLOURS
+
+_STYLE = ("<style>.grid{stroke:#d0d7de;stroke-width:1}text{font:11px sans-serif;fill:#57606a}"
+          ".value,.title{fill:#1f2328}.title{font-size:13px}</style>")
+
+
+class PlotError(ValueError):
+    """A chart file the report cannot write (the message says what to do)."""
+
+
+def check_plot_path(path: str) -> Path:
+    """``FILE.svg``; anything else is refused before the report is read."""
+    if not path.lower().endswith(".svg"):
+        raise PlotError(f"--plot {path!r}: the chart is written as SVG; name the file "
+                        "FILE.svg (for a PNG, convert the SVG with any image tool)")
+    return Path(path)
+
+
+def chart_file(by_month: Mapping[str, Mapping[str, int]], title: str) -> str:
+    """The whole SVG document: the dashboard's bars, a title and a legend."""
+    drawn = chart_svg(by_month) if by_month else ""
+    bars = drawn[:drawn.find("</svg>")] if "<svg" in drawn else ""
+    width, height = 320, 250
+    if bars:
+        head, _, inner = bars.partition(">")
+        # The dashboard's viewBox gives the width the bars need.
+        width = max(width, int(float(head.split('viewBox="0 0 ', 1)[1].split()[0])))
+    else:
+        inner = '<text x="28" y="110">No requests in the period.</text>'
+    types = [t for t in EVENT_TYPES if any(c.get(t) for c in by_month.values())]
+    legend = "".join(
+        f'<rect x="{28 + i * 90}" y="{height - 14}" width="10" height="10" '
+        f'fill="{CHART_COLOURS.get(t, "#888888")}"/>'
+        f'<text x="{42 + i * 90}" y="{height - 5}">{escape(t)}</text>'
+        for i, t in enumerate(types))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 20}" '
+            f'viewBox="0 -20 {width} {height + 20}" role="img">{_STYLE}'
+            f'<text x="28" y="-4" class="title">{escape(title)}</text>'
+            f"{inner}{legend}</svg>\n")
+
+
+def write_chart(by_month: Mapping[str, Mapping[str, int]], path: Path, title: str) -> None:
+    path.write_text(chart_file(by_month, title), encoding="utf-8")
