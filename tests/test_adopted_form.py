@@ -251,3 +251,56 @@ async def test_the_representative_is_mentioned_only_as_a_handle_or_a_confirmed_l
         assert f"cc {mentioned}" in status
     else:
         assert "cc @" not in status and shown in status
+
+
+@pytest.mark.parametrize(("tier", "billed", "price"), [
+    ({"price_per_hour_usd": 120}, 360.0, "$120/h"),  # 3 active hours
+    ({"price_usd": 500, "price_per_hour_usd": 50}, 650.0, "$500 + $50/h"),
+    ({"price_usd": 500}, 500.0, "$500"),
+])
+def test_report_bills_an_hourly_tier_by_the_events_active_time(
+        tier: dict[str, Any], billed: float, price: str) -> None:
+    from bot.views.report_format import format_table, report_json
+    from bot.views.report_records import record_from
+    from bot.views.report_summary import summarize
+
+    config = replace(CONFIG, tiers=parse_config({"tiers": {"hourly": tier}}).tiers)
+    body = example("short-notice.md").replace("9:30 - 13:00 CET", "_No response_")
+    snapshot = issue(body)
+    record = record_from(snapshot, None, triage(snapshot, None, config, FORM, OPENED), config,
+                         OPENED)
+    assert record is not None and record.active_hours == 3.0
+    assert record.billable_usd == billed
+    report = summarize(REPO, [record], config, generated=OPENED)
+    assert report.billing_total_usd == billed
+    assert price in format_table(report)
+    [line] = report_json(report)["billing"]["lines"]
+    assert line["hours"] == 3.0 and line["amount_usd"] == billed
+
+
+async def test_report_reads_requests_filed_with_a_mapped_form(
+        fake_github: FakeGitHub, app_key: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from .test_report import app_env, run_cli
+
+    fake_github.add_installation(7001, "openscapes")
+    fake_github.add_repo(REPO, 7001)
+    fake_github.add_issue(REPO, labels=["event"], created_at="2026-11-23T09:00:00Z",
+                          body=example("short-notice.md"), title="Spring workshop")
+    fake_github.add_issue(REPO, labels=[], created_at="2026-11-23T09:00:00Z",
+                          body=example("workshop.md"), title="Summer school")
+    fake_github.add_issue(REPO, labels=[], created_at="2026-11-23T09:00:00Z",
+                          body="Please fix the docs", title="Docs")
+    code = await run_cli(["report", "--repo", REPO, "--format", "json", "--config",
+                          str(ADOPTED / "config.yaml")], app_env(fake_github, app_key),
+                         monkeypatch)
+    out = capsys.readouterr().out
+    assert code == 0
+    data = json.loads(out)
+    assert data["requests"] == 2
+    assert data["by_type"]["workshop"] == 1
+    assert {r["start_utc"] for r in data["records"]} == {"2026-12-01T17:00:00Z",
+                                                         "2027-03-03T08:30:00Z"}
+    assert data["by_tier"] == {"hourly": 2}

@@ -13,13 +13,13 @@ from typing import Any
 from ..core.config import EVENT_TYPES
 from ..core.triage import iso
 from .report_records import RequestRecord
-from .report_summary import Report
+from .report_summary import BillingLine, Report
 
 CSV_COLUMNS = (
     "repo", "number", "title", "url", "opened_utc", "closed_utc", "start_utc", "end_utc",
     "month", "hub", "event_type", "tier_requested", "tier", "tier_status", "attendees",
     "notice_days", "short_notice", "cancelled", "needs_info", "assignees", "checklist_done",
-    "checklist_total", "late_items", "billable_usd",
+    "checklist_total", "late_items", "billable_usd", "active_hours",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER_RE = re.compile(r"^[$]?[\d,.]+%?$|^—$")
@@ -27,6 +27,14 @@ _NUMBER_RE = re.compile(r"^[$]?[\d,.]+%?$|^—$")
 
 def _money(value: float) -> str:
     return f"${value:,.2f}" if value != int(value) else f"${value:,.0f}"
+
+
+def _price(line: BillingLine) -> str:
+    """``$500``, ``$120/h``, or ``$500 + $120/h``."""
+    if not line.per_hour_usd:
+        return _money(line.unit_usd)
+    hourly = f"{_money(line.per_hour_usd)}/h"
+    return f"{_money(line.unit_usd)} + {hourly}" if line.unit_usd else hourly
 
 
 def _day(value: datetime | None) -> str:
@@ -107,12 +115,15 @@ def format_table(report: Report) -> str:
     lines += _table(("item", "due", "late", "share"), rows) if rows else ["  none were due"]
     lines.append("")
     lines.append("Billing: approved paid tiers, events starting in the period")
-    rows = [(b.hub, b.tier, b.events, _money(b.unit_usd), _money(b.amount_usd))
-            for b in report.billing]
+    hourly = any(b.per_hour_usd for b in report.billing)
+    rows = [(b.hub, b.tier, b.events, *((f"{b.hours:g}",) if hourly else ()), _price(b),
+             _money(b.amount_usd)) for b in report.billing]
     if rows:
-        rows.append(("total", "", sum(b.events for b in report.billing), "",
+        rows.append(("total", "", sum(b.events for b in report.billing),
+                     *((f"{sum(b.hours for b in report.billing):g}",) if hourly else ()), "",
                      _money(report.billing_total_usd)))
-        lines += _table(("hub", "tier", "events", "price", "amount"), rows)
+        lines += _table(("hub", "tier", "events", *(("hours",) if hourly else ()), "price",
+                         "amount"), rows)
     else:
         lines.append("  nothing to bill")
     for warning in report.warnings:
@@ -145,6 +156,7 @@ def record_row(r: RequestRecord) -> dict[str, Any]:
         "checklist_done": sum(1 for i in r.items if i.ticked), "checklist_total": len(r.items),
         "late_items": " ".join(r.late_items),
         "billable_usd": f"{r.billable_usd:.2f}",
+        "active_hours": "" if r.active_hours is None else f"{r.active_hours:.2f}",
     }
 
 
@@ -184,6 +196,7 @@ def report_json(report: Report) -> dict[str, Any]:
                        for i in report.late_items],
         "billing": {
             "lines": [{"hub": b.hub, "tier": b.tier, "events": b.events, "unit_usd": b.unit_usd,
+                       "per_hour_usd": b.per_hour_usd, "hours": b.hours,
                        "amount_usd": b.amount_usd, "issues": list(b.issues)}
                       for b in report.billing],
             "total_usd": report.billing_total_usd,

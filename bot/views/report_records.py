@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..core.config import Config
+from ..core.config import Config, Tier
 from ..core.model import IssueSnapshot
+from ..core.request import EventRequest
 from ..core.status import StatusComment
 from ..core.triage import Triage
 
@@ -49,6 +50,7 @@ class RequestRecord:
     assignees: tuple[str, ...]
     items: tuple[ItemOutcome, ...]
     billable_usd: float  # 0 unless billed (see the module's definitions)
+    active_hours: float | None = None  # what an hourly tier bills
 
     @property
     def when(self) -> datetime:
@@ -98,10 +100,11 @@ def record_from(issue: IssueSnapshot, status: StatusComment | None, result: Tria
     effective = tier.effective if tier is not None else None
     status_name = tier.status if tier is not None else UNKNOWN
     price = 0.0
+    hours = active_hours(req)
     billed_tier = config.tiers.get(effective or "")
-    if (billed_tier is not None and billed_tier.price_usd > 0 and not cancelled
+    if (billed_tier is not None and not cancelled
             and status_name in ("approved", "granted") and req.start is not None):
-        price = billed_tier.price_usd
+        price = tier_price(billed_tier, hours)
     return RequestRecord(
         repo=issue.repo.full_name, number=issue.number, title=issue.title,
         url=issue.html_url or f"https://github.com/{issue.repo.full_name}/issues/{issue.number}",
@@ -112,5 +115,22 @@ def record_from(issue: IssueSnapshot, status: StatusComment | None, result: Tria
         tier=effective, tier_status=status_name, start=req.start, end=req.end,
         attendees=req.attendees, short_notice=req.short_notice, cancelled=cancelled,
         needs_info=bool(result.errors), assignees=tuple(issue.assignees),
-        items=tuple(items), billable_usd=price,
+        items=tuple(items), billable_usd=price, active_hours=hours,
     )
+
+
+def active_hours(req: EventRequest) -> float | None:
+    """The event's active time in hours: its sessions' when it has them (daily hours),
+    else start to end; None when the dates could not be read."""
+    sessions = getattr(req, "sessions", ())  # daily hours: one session a day
+    if sessions:
+        return float(sum((s.end - s.start).total_seconds() for s in sessions)) / 3600
+    if req.start is None or req.end is None:
+        return None
+    return (req.end - req.start).total_seconds() / 3600
+
+
+def tier_price(tier: Tier, hours: float | None) -> float:
+    """``price_usd`` per event plus ``price_per_hour_usd`` per active hour (when known)."""
+    hourly = tier.price_per_hour_usd or 0.0
+    return tier.price_usd + (hourly * hours if hours is not None else 0.0)

@@ -50,6 +50,8 @@ class BillingLine:
     unit_usd: float
     amount_usd: float
     issues: tuple[str, ...]  # OWNER/NAME#N, for the invoice's detail
+    per_hour_usd: float | None = None  # the tier's hourly price, when it has one
+    hours: float = 0.0  # the events' active hours
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,13 @@ def summarize(repo: str, records: Iterable[RequestRecord], config: Config, *,
         if r.billable_usd > 0 and r.tier is not None:
             lines[(r.hub or UNKNOWN, r.tier)].append(r)
     billing = tuple(
-        BillingLine(hub=hub, tier=tier, events=len(rs), unit_usd=rs[0].billable_usd,
+        BillingLine(hub=hub, tier=tier, events=len(rs),
+                    unit_usd=config.tiers[tier].price_usd if tier in config.tiers
+                    else rs[0].billable_usd,
                     amount_usd=sum(x.billable_usd for x in rs),
+                    per_hour_usd=config.tiers[tier].price_per_hour_usd
+                    if tier in config.tiers else None,
+                    hours=sum(x.active_hours or 0.0 for x in rs),
                     issues=tuple(f"{x.repo}#{x.number}" for x in rs))
         for (hub, tier), rs in sorted(lines.items())
     )
