@@ -1745,6 +1745,7 @@ class FakeGitHub:
             "teams/get-membership-for-user-in-org": self._get_membership,
             "users/get-by-username": self._get_user,
             "actions/create-workflow-dispatch": self._create_dispatch,
+            "actions/get-workflow": self._get_workflow,
             "issues/list-for-repo": self._list_issues,
             "issues/create": self._create_issue,
             "issues/get": self._get_issue,
@@ -2046,6 +2047,23 @@ class FakeGitHub:
         return _Answer(200, {
             "url": f"{self.api_url}/organizations/1/team/1/memberships/{login}",
             "role": role, "state": "active",
+        })
+
+    def _get_workflow(self, call: _Call) -> _Answer:
+        repo = self._repo_for(call)
+        workflow_id = call.params["workflow_id"]
+        known = next((ids for name, ids in self.workflows.items()
+                      if name.lower() == repo.full_name.lower()), set())
+        if workflow_id not in {str(w) for w in known}:
+            raise ApiError(404, "Not Found")
+        path = f".github/workflows/{workflow_id}"
+        stamp = "2026-01-01T00:00:00Z"
+        return _Answer(200, {
+            "id": 161335, "node_id": _node_id("Workflow", 161335), "name": workflow_id,
+            "path": path, "state": "active", "created_at": stamp, "updated_at": stamp,
+            "url": f"{self.api_url}/repos/{repo.full_name}/actions/workflows/161335",
+            "html_url": f"{HTML_BASE}/{repo.full_name}/blob/main/{path}",
+            "badge_url": f"{HTML_BASE}/{repo.full_name}/workflows/{workflow_id}/badge.svg",
         })
 
     def _create_dispatch(self, call: _Call) -> _Answer:
