@@ -12,10 +12,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .core import form_check, outbox
-from .core.config import Config, ConfigError, Labels, load_config
+from .core import outbox
+from .core.config import Config, ConfigError, load_config
 from .core.dates import DateError, parse_when
-from .core.forms import FormError, FormTemplate, load_form, parse_form_body
+from .core.form_map import bound_form
+from .core.forms import FormTemplate, parse_form_body
 from .core.model import (
     Desired,
     IssueSnapshot,
@@ -31,7 +32,7 @@ from .core.request import EventRequest
 from .core.sealing import DEVELOPMENT_KEYS, StateKeys
 from .core.status import seal_status
 from .core.triage import Triage, iso
-from .service.loading import config_path, load_all, load_or_say, say_problems
+from .service.loading import config_path, load_or_say, say_problems
 
 EXIT_USAGE = 2
 
@@ -130,7 +131,7 @@ def end_as_read(issue: IssueSnapshot, form: FormTemplate, config: Config,
         return None  # the end was refused with the start (before it, too long), or no zone
     if any(e.field == "end" for e in request.errors):
         return None
-    raw = parse_form_body(issue.body, form).get("end")
+    raw = parse_form_body(issue.body, bound_form(form, config)).get("end")
     if not raw:
         return None
     try:
@@ -141,7 +142,10 @@ def end_as_read(issue: IssueSnapshot, form: FormTemplate, config: Config,
     return when.at.astimezone(timezone.utc)
 
 
-def triage_json(preview: PlanPreview) -> dict[str, Any]:
+def triage_json(preview: PlanPreview,
+                form_fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The contract's JSON object; an error names the form's own element (``form_fields``)."""
+    element = dict(form_fields or {})
     result = preview.triage
     req = result.request
     usable = req is not None and not result.errors
@@ -159,7 +163,8 @@ def triage_json(preview: PlanPreview) -> dict[str, Any]:
         # people set stay on the issue; the text format lists them.
         "labels": list(result.labels),
         "assignees": list(result.state.rotation),
-        "errors": [{"field": e.field, "message": e.message} for e in result.errors],
+        "errors": [{"field": element.get(e.field, e.field) if e.field else None,
+                    "message": e.message} for e in result.errors],
         "sizing": {
             "node_type": sizing.node_type, "users_per_node": sizing.users_per_node,
             "nodes": sizing.nodes, "prewarm_nodes": sizing.prewarm_nodes,
@@ -244,99 +249,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
         # The JSON object's keys are the contract's; a note goes to stderr instead.
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        print(json.dumps(triage_json(preview), indent=2, ensure_ascii=False))
+        print(json.dumps(triage_json(preview, config.form_fields), indent=2, ensure_ascii=False))
     else:
         sys.stdout.write(triage_text(preview))
     return 0
 
 
-def _raw_form_problems(path: str) -> list[str]:
-    """When the config has other problems, still check the shipped form against the
-    contract and against the tiers and event-request label the config names."""
-    import yaml
-
-    from .core.config import DEFAULT_FORM_PATH, EVENT_TYPES
-
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        form = load_form(DEFAULT_FORM_PATH)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, FormError):
-        return []
-    if not isinstance(raw, dict) or raw.get("form"):
-        return []
-    name = DEFAULT_FORM_PATH.name
-    labels = raw.get("labels")
-    label = labels.get("event_request") if isinstance(labels, dict) else None
-    problems = [
-        *form_check.contract_field_problems(form, name),
-        *form_check.event_type_option_problems(form, EVENT_TYPES, name),
-        *form_check.form_label_problems(
-            form, label if isinstance(label, str) and label else Labels().event_request, name),
-    ]
-    if isinstance(raw.get("tiers"), dict):
-        problems += form_check.tier_option_problems([str(t) for t in raw["tiers"]], form, name)
-    return problems
-
-
 def cmd_check_config(args: argparse.Namespace) -> int:
-    path = config_path(args.path)
-    try:
-        config, form = load_all(path)
-    except ConfigError as e:
-        for line in [*e.problems, *_raw_form_problems(path)]:
-            print(line)
-        return 1
-    problems = form_check.form_problems(form, config, config.form_path.name)
-    for line in problems:
-        print(line)
-    if problems:
-        return 1
-    if args.repo_file is not None:
-        return check_repo_file(args.repo_file, config)
-    print(f"{path}: ok ({len(config.tiers)} tiers, {len(config.oncall.engineers)} engineers, "
-          f"{len(config.checklist)} checklist items)")
-    return check_app_grants(config)
+    from .cli_check import check_config
 
-
-def check_repo_file(path: str, config: Config) -> int:
-    """A repository's ``.github/event-bot.yml`` over the deployment's config: each key it may
-    not set and each reason it would be refused, one line each."""
-    from .service.repo_config import read_override
-
-    try:
-        source = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"{path}: cannot be read ({e})")
-        return 1
-    try:
-        override = read_override(source, config)
-    except ConfigError as e:
-        for line in e.problems:
-            print(f"{path}: refused: {line}")
-        return 1
-    for line in override.ignored:
-        print(f"{path}: {line}")
-    if override.ignored:
-        return 1
-    print(f"{path}: ok (a repository's override over the deployment's config)")
-    return 0
-
-
-def check_app_grants(config: Config) -> int:
-    """With App credentials in the environment, also check what the App was granted."""
-    import asyncio
-
-    from .github.grants import check_app_grants as grants
-
-    problems = asyncio.run(grants(os.environ, config.github))
-    if problems is None:
-        return 0
-    for line in problems:
-        print(line)
-    if problems:
-        return 1
-    print("GitHub App: the permissions and events app.yml lists are granted")
-    return 0
+    return check_config(args.path, args.repo_file)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -420,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default=None)
     p.add_argument("--repo-file", default=None, metavar="PATH",
                    help="also check a repository's .github/event-bot.yml over that config")
-    p.set_defaults(func=cmd_check_config)
+    p.set_defaults(func=cmd_check_config)  # bot.cli_check
     return parser
 
 

@@ -1059,6 +1059,10 @@ class FakeGitHub:
             user.type = kind
         return user
 
+    def add_user(self, login: str, kind: str = "User") -> None:
+        """A GitHub account (``GET /users/{login}`` finds it)."""
+        self._user(login, kind)
+
     def add_installation(self, installation_id: int, account: str,
                          account_type: str = "Organization") -> None:
         self._installations[installation_id] = FakeInstallation(
@@ -1739,7 +1743,9 @@ class FakeGitHub:
             "repos/get-content": self._get_content,
             "repos/get-collaborator-permission-level": self._get_permission,
             "teams/get-membership-for-user-in-org": self._get_membership,
+            "users/get-by-username": self._get_user,
             "actions/create-workflow-dispatch": self._create_dispatch,
+            "actions/get-workflow": self._get_workflow,
             "issues/list-for-repo": self._list_issues,
             "issues/create": self._create_issue,
             "issues/get": self._get_issue,
@@ -2015,6 +2021,18 @@ class FakeGitHub:
         }
         return _Answer(200, {"permission": legacy, "role_name": role, "user": collaborator})
 
+    def _get_user(self, call: _Call) -> _Answer:
+        user = self._users.get(call.params["username"].lower())
+        if user is None:
+            raise ApiError(404, "Not Found")
+        stamp = "2020-01-01T00:00:00Z"
+        return _Answer(200, {
+            **self._user_json(user), "name": None, "company": None, "blog": "",
+            "location": None, "email": None, "hireable": None, "bio": None,
+            "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
+            "created_at": stamp, "updated_at": stamp,
+        })
+
     def _get_membership(self, call: _Call) -> _Answer:
         org = call.params["org"]
         if call.caller.kind == "installation":
@@ -2029,6 +2047,23 @@ class FakeGitHub:
         return _Answer(200, {
             "url": f"{self.api_url}/organizations/1/team/1/memberships/{login}",
             "role": role, "state": "active",
+        })
+
+    def _get_workflow(self, call: _Call) -> _Answer:
+        repo = self._repo_for(call)
+        workflow_id = call.params["workflow_id"]
+        known = next((ids for name, ids in self.workflows.items()
+                      if name.lower() == repo.full_name.lower()), set())
+        if workflow_id not in {str(w) for w in known}:
+            raise ApiError(404, "Not Found")
+        path = f".github/workflows/{workflow_id}"
+        stamp = "2026-01-01T00:00:00Z"
+        return _Answer(200, {
+            "id": 161335, "node_id": _node_id("Workflow", 161335), "name": workflow_id,
+            "path": path, "state": "active", "created_at": stamp, "updated_at": stamp,
+            "url": f"{self.api_url}/repos/{repo.full_name}/actions/workflows/161335",
+            "html_url": f"{HTML_BASE}/{repo.full_name}/blob/main/{path}",
+            "badge_url": f"{HTML_BASE}/{repo.full_name}/workflows/{workflow_id}/badge.svg",
         })
 
     def _create_dispatch(self, call: _Call) -> _Answer:

@@ -8,11 +8,13 @@ import csv
 import io
 import json
 import statistics
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +22,7 @@ import pytest
 from bot.cli import main
 from bot.core.sealing import derived_key
 from bot.core.status import Approval, Decline, StatusState
-from bot.views import report
+from bot.views import report, report_format
 from bot.views.report import CSV_COLUMNS, build_report, monthly_by_type, parse_bound
 
 from .botapp import SECRET, STATE_KEYS, fast_config
@@ -297,7 +299,7 @@ async def test_json_and_plot_as_the_app(fake_github: FakeGitHub, app_key: str, t
                                         monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     seed(fake_github)
-    chart = tmp_path / "monthly.png"
+    chart = tmp_path / "monthly.svg"
     code = await run_cli(["report", "--repo", REPO, "--format", "json", "--since", "2026-01",
                           "--until", "2026-06", "--plot", str(chart), "--config", CONFIG_PATH],
                          app_env(fake_github, app_key), monkeypatch)
@@ -308,8 +310,36 @@ async def test_json_and_plot_as_the_app(fake_github: FakeGitHub, app_key: str, t
     assert sum(data["by_type"].values()) == 18
     assert data["billing"]["total_usd"] == sum(s.billed for s in SPECS if s.month <= 6)
     assert len(data["records"]) == 18
-    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    svg = ElementTree.fromstring(chart.read_text(encoding="utf-8"))  # well-formed, standalone
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    bars = svg.findall(".//{http://www.w3.org/2000/svg}rect/{http://www.w3.org/2000/svg}title")
+    assert sum(int(b.text.rsplit(": ", 1)[1]) for b in bars if b.text) == 18
     assert fake_github.calls(operation_id="apps/get-repo-installation")
+
+
+async def test_a_png_chart_is_drawn_with_the_plotting_extra(
+        fake_github: FakeGitHub, app_key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed(fake_github)
+    chart = tmp_path / "monthly.png"
+    code = await run_cli(["report", "--repo", REPO, "--plot", str(chart), "--config",
+                          CONFIG_PATH], app_env(fake_github, app_key), monkeypatch)
+    assert code == 0, capsys.readouterr().err
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_a_png_chart_without_the_extra_is_refused_before_github_is_asked(
+        fake_github: FakeGitHub, app_key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed(fake_github)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the extra were not installed
+    chart = tmp_path / "monthly.png"
+    code = await run_cli(["report", "--repo", REPO, "--plot", str(chart), "--config",
+                          CONFIG_PATH], app_env(fake_github, app_key), monkeypatch)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "pip install '.[plot]'" in err and "FILE.svg" in err
+    assert not chart.exists() and not fake_github.requests
 
 
 async def test_table_is_the_default(fake_github: FakeGitHub, app_key: str,
@@ -389,7 +419,7 @@ def test_months_without_requests_show_as_zero(pairs: list[tuple[str, str]], firs
      ("plain", "plain"), (3, 3)],
 )
 def test_csv_cells_never_run_as_formulas(value: Any, cell: Any) -> None:
-    assert report._cell(value) == cell
+    assert report_format._cell(value) == cell
 
 
 async def test_an_unlabelled_request_is_counted_and_a_plain_issue_is_not(

@@ -100,13 +100,16 @@ def test_classify(dropdown: str | None, name: str | None, title: str, details: s
 @pytest.mark.parametrize(
     ("raw", "logins", "noted"),
     [
-        ("@octocat", ("octocat",), False), ("octo-cat", ("octo-cat",), False),
+        ("@octocat", ("octocat",), False),
+        # A bare word is a login only when GitHub confirmed it (Trust.users).
+        ("octo-cat", ("octo-cat",), False), ("jdoe", (), True), ("Jane Doe", (), True),
         ("https://github.com/octocat", ("octocat",), False),
         ("@okafor (Dr. Okafor)", ("okafor",), False),
         # Several handles, separated by commas or spaces: all of them.
         ("@prof-okafor, @ta-jones", ("prof-okafor", "ta-jones"), False),
         ("@prof-okafor @ta-jones", ("prof-okafor", "ta-jones"), False),
         ("prof-okafor; ta-jones", ("prof-okafor", "ta-jones"), False),
+        ("prof-okafor; someone", ("prof-okafor",), False),
         ("@ta-jones, @TA-Jones", ("ta-jones",), False),
         ("@prof-okafor, @jupyter/core-team", ("prof-okafor",), True),  # a team is no person
         # No handle at all: nobody, and a note rather than an error.
@@ -116,7 +119,7 @@ def test_classify(dropdown: str | None, name: str | None, title: str, details: s
     ],
 )
 def test_rep(raw: str, logins: tuple[str, ...], noted: bool) -> None:
-    got, note = read_rep(raw)
+    got, note = read_rep(raw, frozenset({"octo-cat", "prof-okafor", "ta-jones"}))
     assert got == logins
     assert (note is not None) == noted, note
 

@@ -21,6 +21,7 @@ from . import text
 from .config import Config
 from .confirm import confirmed, is_confirmed
 from .dates import DateError, format_utc, split_range
+from .form_map import bound_form
 from .forms import FormTemplate, parse_form_body
 from .model import IssueSnapshot
 from .plan import tier_view
@@ -537,7 +538,7 @@ def _date_problems(request: EventRequest) -> list[str]:
 
 def _reschedule(dates: tuple[str, str | None], ctx: Context, inv: Invocation) -> Result:
     start_text, end_text = dates
-    parsed = parse_form_body(ctx.issue.body, ctx.form)
+    parsed = parse_form_body(ctx.issue.body, bound_form(ctx.form, ctx.config))
 
     def read(end: str | None) -> EventRequest:
         return read_request(ctx.issue, ctx.form, ctx.config, DateOverride(start_text, end),

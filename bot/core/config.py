@@ -10,7 +10,7 @@ import math
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,10 @@ import yaml
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_FORM_PATH = PACKAGE_ROOT / "issue_templates" / "event-request.yml"
 EVENT_TYPES = ("exam", "workshop", "demo", "other")
+# The bot's own field ids; config ``form_fields`` says which form element holds each.
+BOT_FIELD_IDS = ("hub_url", "event_name", "event_type", "start", "end", "timezone", "attendees",
+                 "memory_per_user", "tier", "community_rep", "details", "daily_hours", "notice")
+REQUIRED_BOT_FIELDS = ("hub_url", "start", "end", "attendees")
 # Matched whole on stripped, length-capped text: no two quantifiers over the same characters.
 _OFFSET_RE = re.compile(r"([+-]?)\s*(\d+)\s*([dh])")
 _MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gib|gb|g|mib|mb|m)?", re.IGNORECASE)
@@ -67,6 +71,7 @@ class Tier:
     name: str
     price_usd: float = 0.0
     requires_approval: bool = False
+    price_per_hour_usd: float | None = None  # per hour of the event's active time
     description: str = ""
     includes: tuple[str, ...] = ()
     engineers: int = 0  # on call at least this many (0: as the event type says)
@@ -228,6 +233,8 @@ class Config:
     scheduler: SchedulerConfig = SchedulerConfig()
     github: GitHubClientConfig = GitHubClientConfig()
     server: ServerConfig = ServerConfig()
+    form_fields: Mapping[str, str] = field(default_factory=dict)  # bot id -> form element id
+    request_labels: tuple[str, ...] = ("event-request",)  # the first is the one the bot sets
 
     def engineers_for(self, event_type: str, tier: str | None = None) -> int:
         """Engineers on call: the event type's number, or the tier's if it promises more."""
@@ -528,6 +535,9 @@ def _parse_tiers(raw: Any, p: _Problems) -> dict[str, Tier]:
         out[name] = Tier(
             name=name,
             price_usd=_number(tm.get("price_usd"), f"{where}.price_usd", p, 0.0),
+            price_per_hour_usd=_number(tm["price_per_hour_usd"], f"{where}.price_per_hour_usd",
+                                       p, 0.0) if tm.get("price_per_hour_usd") is not None
+            else None,
             requires_approval=_bool(tm.get("requires_approval"), f"{where}.requires_approval",
                                     p, False),
             description=_str(tm.get("description"), f"{where}.description", p, ""),
@@ -717,8 +727,34 @@ KNOWN_KEYS = {
     "notice_days", "default_timezone", "team_leads", "team_lead_team", "oncall", "event_types",
     "tiers", "default_tier", "checklist", "labels", "sizing", "timezone_abbreviations",
     "max_attendees", "form", "policy_url", "debrief_questions", "prewarm", "scheduler", "github",
-    "server",
+    "server", "form_fields", "request_labels",
 }
+
+
+def _parse_form_fields(raw: Any, p: _Problems) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in _mapping(raw, "form_fields", p).items():
+        if key not in BOT_FIELD_IDS:
+            p.add(f"form_fields.{key}", f"not one of the bot's fields ({', '.join(BOT_FIELD_IDS)})")
+        elif not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            p.add(f"form_fields.{key}", f"{value!r} is not a form element id")
+        else:
+            out[key] = value
+    taken: dict[str, str] = {}
+    for key, value in out.items():
+        if value in taken:
+            p.add(f"form_fields.{key}", f"element {value!r} is already {taken[value]!r}'s")
+        taken[value] = key
+    return out
+
+
+def _parse_request_labels(raw: Any, labels: Labels, p: _Problems) -> tuple[str, ...]:
+    if raw is None:
+        return (labels.event_request,)
+    names = tuple(str(x).strip() for x in _list(raw, "request_labels", p) if str(x).strip())
+    if isinstance(raw, list) and not names:
+        p.add("request_labels", "needs at least one label")
+    return names or (labels.event_request,)
 
 
 def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
@@ -745,6 +781,10 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
         if not form_path.is_absolute():
             form_path = (base_dir or Path.cwd()) / form_path
     questions = raw.get("debrief_questions")
+    labels = _parse_labels(raw.get("labels"), p)
+    request_labels = _parse_request_labels(raw.get("request_labels"), labels, p)
+    if labels.event_request.lower() not in {x.lower() for x in request_labels}:
+        labels = replace(labels, event_request=request_labels[0])  # the label the bot keeps
     cfg = Config(
         notice_days=_int(raw.get("notice_days"), "notice_days", p, 21),
         default_timezone=_check_zone(_str(raw.get("default_timezone"), "default_timezone", p,
@@ -756,7 +796,7 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
         tiers=tiers,
         default_tier=default_tier,
         checklist=_parse_checklist(raw.get("checklist"), tiers, p),
-        labels=_parse_labels(raw.get("labels"), p),
+        labels=labels,
         sizing=_parse_sizing(raw.get("sizing"), p),
         timezone_abbreviations=abbreviations,
         max_attendees=_int(raw.get("max_attendees"), "max_attendees", p, 5000, minimum=1),
@@ -768,6 +808,8 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
         scheduler=_parse_section(raw.get("scheduler"), "scheduler", SchedulerConfig, p),
         github=_parse_section(raw.get("github"), "github", GitHubClientConfig, p),
         server=_parse_section(raw.get("server"), "server", ServerConfig, p),
+        form_fields=_parse_form_fields(raw.get("form_fields"), p),
+        request_labels=request_labels,
     )
     if p.lines:
         raise ConfigError(p.lines)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .config import Config
+from .config import DEFAULT_FORM_PATH, Config
+from .form_map import bound_form, mapping_problems
 from .forms import FormTemplate
 from .request import classify
 
@@ -40,13 +41,37 @@ CONTRACT_FIELDS: tuple[ContractField, ...] = (
 
 
 def form_problems(form: FormTemplate, config: Config, form_name: str) -> list[str]:
-    """Every way ``form`` falls short of the contract and of ``config``, one line each."""
+    """Every way ``form`` falls short of the contract and of ``config``, one line each.
+
+    The shipped form (or a copy of it) is held to the contract's ids; a team's own form
+    (config ``form`` with ``form_fields`` or ``request_labels``) to its mapping: what the
+    bot needs is there, what ``form_fields`` names exists.
+    """
+    adopted = bool(config.form_fields) or config.request_labels != Config().request_labels
+    if adopted and config.form_path.resolve() != DEFAULT_FORM_PATH.resolve():
+        bound = bound_form(form, config)
+        return [
+            *mapping_problems(form, config, form_name),
+            *event_type_option_problems(bound, list(config.event_types), form_name),
+            *_request_label_problems(form, config, form_name),
+            *tier_option_problems(list(config.tiers), bound, form_name),
+        ]
     return [
         *contract_field_problems(form, form_name),
         *event_type_option_problems(form, list(config.event_types), form_name),
         *form_label_problems(form, config.labels.event_request, form_name),
         *tier_option_problems(list(config.tiers), form, form_name),
     ]
+
+
+def _request_label_problems(form: FormTemplate, config: Config, form_name: str) -> list[str]:
+    """The form applies a label that marks a request (or the bot goes by headings alone)."""
+    wanted = {label.lower() for label in config.request_labels}
+    if wanted & {label.lower() for label in form.labels}:
+        return []
+    shown = ", ".join(form.labels) or "none"
+    return [f"{form_name}: `labels` ({shown}) has none of request_labels "
+            f"({', '.join(config.request_labels)}); issues opened from it get no such label"]
 
 
 def contract_field_problems(form: FormTemplate, form_name: str) -> list[str]:

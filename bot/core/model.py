@@ -49,6 +49,9 @@ class Trust:
     # Fingerprints, not bodies, so waiting work stays small whatever the issue holds:
     edited_from: str | None = None  # ``confirm.covers`` of the request the body read before
     edited_to: str | None = None  # ``confirm.body_digest`` of the body that edit left
+    # Bare words in the representative field GitHub confirmed are people's logins
+    # (``GET /users/{login}``, lowercased): only these are mentioned besides ``@handles``.
+    users: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from . import confirm, lifecycle, text
 from .checklist import ChecklistItem, checklist_for
 from .config import Config
+from .form_map import bound_form
 from .forms import FormTemplate, parse_form_body
 from .model import Desired, HubBooking, IssueSnapshot
 from .oncall import OnCallPick, on_call_for
@@ -131,6 +132,7 @@ def overlapping(issue: IssueSnapshot, request: EventRequest, config: Config
 def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
            form: FormTemplate, now: datetime) -> Triage:
     """Read the request and decide labels, assignees, sizing, checklist and the status text."""
+    form = bound_form(form, config)  # the bot's field ids, whatever the form calls them
     if not is_event_request(issue, form, config):
         return Triage(is_event_request=False)
     parsed = parse_form_body(issue.body, form)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from . import text
 from .config import EVENT_TYPES, Config, parse_memory_gib
 from .dates import DateError, When, Zone, parse_when, resolve_zone_field
+from .form_map import bound_form, yes_no
 from .forms import FormTemplate, ParsedForm, has_required_headings, parse_form_body
 from .model import IssueSnapshot
 
@@ -75,9 +76,9 @@ class EventRequest:
 
 
 def is_event_request(issue: IssueSnapshot, form: FormTemplate, config: Config) -> bool:
-    """The label, or the headings of every required field in the body."""
-    wanted = config.labels.event_request.lower()
-    if any(label.lower() == wanted for label in issue.labels):
+    """One of ``request_labels``, or the headings of every required field in the body."""
+    wanted = {label.lower() for label in (config.labels.event_request, *config.request_labels)}
+    if any(label.lower() in wanted for label in issue.labels):
         return True
     return has_required_headings(issue.body, form)
 
@@ -170,12 +171,38 @@ def _rep_login(token: str) -> str | None:
     return word[1:] if word.startswith("@") else None
 
 
-def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
+def bare_rep_words(raw: str | None) -> tuple[str, ...]:
+    """The login-shaped words of a representative field with no ``@handle`` in it: a list of
+    single words (``okafor, ta-jones``) may be logins, which only GitHub can confirm;
+    ``Dr Okafor`` is a name and is never asked about."""
+    if raw is None or not raw.strip():
+        return ()
+    value = " ".join(raw.split())
+    words = [w for w in re.split(r"[\s,;]+", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS] if w]
+    if any(map(_rep_login, words)):
+        return ()
+    items = [i.strip() for i in re.split(r"[,;]", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS]
+             if i.strip()]
+    if not all(len(i.split()) == 1 for i in items):
+        return ()
+    bare = (i.strip(_REP_PUNCTUATION) for i in items)
+    return tuple(dict.fromkeys(b for b in bare if text.is_login(b)))[:MAX_REPS]
+
+
+def rep_words_to_confirm(issue: IssueSnapshot, form: FormTemplate, config: Config
+                         ) -> tuple[str, ...]:
+    """What the shell asks GitHub about (``Trust.users``) before planning ``issue``."""
+    return bare_rep_words(parse_form_body(issue.body, bound_form(form, config))
+                          .get("community_rep"))
+
+
+def read_rep(raw: str | None, users: frozenset[str] = frozenset()
+             ) -> tuple[tuple[str, ...], str | None]:
     """-> (logins, note). The field is optional: what is not a handle is a note, never an error.
 
     Handles are ``@login`` or github.com links, separated by commas or spaces, with any
-    other words around them (``@okafor (Dr. Okafor)``); bare logins count only as a list
-    of single words (``okafor, ta-jones``), since ``Dr Okafor`` is a name.
+    other words around them (``@okafor (Dr. Okafor)``). A bare word (``okafor``) is a
+    login only when GitHub said so (``users``, lowercased); otherwise it stays a name.
     """
     if raw is None or not raw.strip():
         return (), None
@@ -184,10 +211,7 @@ def read_rep(raw: str | None) -> tuple[tuple[str, ...], str | None]:
     words = [w for w in re.split(r"[\s,;]+", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS] if w]
     shaped = [login for login in map(_rep_login, words) if login]
     if not shaped:
-        items = [i.strip() for i in re.split(r"[,;]", value, maxsplit=MAX_REP_WORDS)[:MAX_REP_WORDS]
-                 if i.strip()]
-        if all(len(i.split()) == 1 for i in items):
-            shaped = [i.strip(_REP_PUNCTUATION) for i in items]
+        shaped = [w for w in bare_rep_words(value) if w.lower() in users]
     first: dict[str, str] = {}
     for login in shaped:
         if text.is_login(login):
@@ -225,7 +249,9 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
                  override: DateOverride | None = None,
                  parsed: ParsedForm | None = None) -> EventRequest:
     """Read and check every field; never raises on bad input."""
-    fields = parsed if parsed is not None else parse_form_body(issue.body, form)
+    form = bound_form(form, config)
+    fields = (parsed if parsed is not None and parsed.template.bound == form.bound
+              else parse_form_body(issue.body, form))
     errors: list[FieldError] = []
 
     def need(field_id: str, value: str | None) -> str | None:
@@ -293,6 +319,8 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         end = None
     short_notice = (start is not None and not start_in_past
                     and start - opened < timedelta(days=config.notice_days))
+    notice_note = _notice_note(yes_no(fields, "notice"), start, start_in_past, short_notice,
+                               opened, config.notice_days)
 
     attendees, att_error = read_attendees(need("attendees", fields.get("attendees")),
                                           config.max_attendees)
@@ -315,10 +343,12 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
             memory, memory_written = None, None
 
     tier, tier_error = read_tier(need("tier", fields.get("tier")), config)
+    if form.field("tier") is None and config.default_tier:
+        tier = config.default_tier  # a team's own form without tiers: every request is on it
     if tier_error:
         errors.append(FieldError("tier", tier_error))
 
-    reps, rep_note = read_rep(fields.get("community_rep"))
+    reps, rep_note = read_rep(fields.get("community_rep"), issue.trust.users)
 
     final_zone = start_when.zone if start_when else zone
     return EventRequest(
@@ -329,9 +359,23 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         details=details, errors=tuple(errors), short_notice=short_notice,
         start_in_past=start_in_past,
         notes=tuple(dict.fromkeys([*(w.note for w in (start_when, end_when) if w and w.note),
-                                   *([rep_note] if rep_note else [])])),
+                                   *([rep_note] if rep_note else []),
+                                   *([notice_note] if notice_note else [])])),
         community_reps=reps, memory_written=memory_written,
     )
+
+
+def _notice_note(said: bool | None, start: datetime | None, start_in_past: bool,
+                 short_notice: bool, opened: datetime, notice_days: int) -> str | None:
+    """When the form's "enough notice?" answer and the dates disagree, say so."""
+    if said is None or start is None or start_in_past or said != short_notice:
+        return None
+    days = (start - opened).days
+    if said:
+        return (f"The form says the event is at least {notice_days} days away, but it starts "
+                f"{days} days after this issue was opened; check the dates.")
+    return (f"The form says the event is less than {notice_days} days away, but it starts "
+            f"{days} days after this issue was opened; check the dates.")
 
 
 def field_label(form: FormTemplate, field_id: str | None) -> str:

@@ -113,6 +113,8 @@ class GitHubClient(abc.ABC):
             maxsize=4096, ttl=ttl, timer=clock)
         self._teams: cachetools.TTLCache[tuple[str, str, str], bool] = cachetools.TTLCache(
             maxsize=4096, ttl=ttl, timer=clock)
+        self._users: cachetools.TTLCache[str, bool] = cachetools.TTLCache(
+            maxsize=4096, ttl=ttl, timer=clock)
 
     @abc.abstractmethod
     async def get(self, url: str, params: Mapping[str, Any] | None = None) -> Any: ...
@@ -233,6 +235,22 @@ class GitHubClient(abc.ABC):
         level = data.get("permission") if isinstance(data, dict) else None
         result = level if isinstance(level, str) and level else "none"
         self._permissions[key] = result
+        return result
+
+    async def is_user(self, login: str) -> bool:
+        """Whether ``login`` is a person's GitHub account (``GET /users/{login}``, cached)."""
+        key = login.lower()
+        cached = self._users.get(key)
+        if cached is not None:
+            return cached
+        try:
+            data = await self.get(f"/users/{_segment(login, 'login')}")
+        except GitHubError as exc:
+            if exc.status != 404:
+                raise
+            data = {}
+        result = isinstance(data, dict) and data.get("type") == "User"
+        self._users[key] = result
         return result
 
     async def is_team_member(self, org: str, team: str, user: str) -> bool:

@@ -111,7 +111,8 @@ def admit(delivery: Delivery, config: Config, form: FormTemplate, *,
         if action == "labeled":
             label = payload.get("label")
             name = label.get("name") if isinstance(label, dict) else None
-            if not isinstance(name, str) or name.lower() != config.labels.event_request.lower():
+            marks = {x.lower() for x in (config.labels.event_request, *config.request_labels)}
+            if not isinstance(name, str) or name.lower() not in marks:
                 return None
         elif action not in TRIAGE_ACTIONS or not _may_be_request(payload, full, config, form):
             return None

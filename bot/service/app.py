@@ -255,8 +255,9 @@ class EventBot:
         if action == "labeled":
             label = payload.get("label")
             name = label.get("name") if isinstance(label, dict) else None
-            if not isinstance(name, str) or (
-                    name.lower() != self.config.labels.event_request.lower()):
+            if not isinstance(name, str) or name.lower() not in {
+                    x.lower() for x in (self.config.labels.event_request,
+                                        *self.config.request_labels)}:
                 return
         elif action not in TRIAGE_ACTIONS:
             return

@@ -28,11 +28,12 @@ from ..core.model import (
 )
 from ..core.plan import plan
 from ..core.prewarm import with_records
-from ..core.request import is_event_request
+from ..core.request import is_event_request, rep_words_to_confirm
 from ..core.sealing import StateKeys
 from ..core.status import StatusComment, find_status, seal_status
 from ..core.triage import Triage
 from .dispatching import run_dispatches
+from .trust import confirmed_users
 
 log = logging.getLogger("bot.apply")
 
@@ -166,6 +167,9 @@ async def sync_request(
                 return SyncResult(issue, None, None, 0, status)
     if trust is not None:
         issue = replace(issue, trust=await trust(issue))
+    users = await confirmed_users(client, rep_words_to_confirm(issue, form, config))
+    if users:
+        issue = replace(issue, trust=replace(issue.trust, users=users))
     triage, desired = plan(issue, status, config, form, now)
     if hook is not None:
         desired = hook(issue, status, triage, desired)

@@ -30,6 +30,7 @@ from ..core.commands import (
     parse_commands,
 )
 from ..core.config import Config
+from ..core.form_map import bound_form
 from ..core.forms import FormTemplate
 from ..core.model import (
     Comment,
@@ -136,7 +137,7 @@ class CommandHook:
             log.info("comment %s ran before; not running it again", self.comment_id)
             return desired  # redelivered, under whatever delivery id: once is enough
         roles = known_roles(self.actor, issue, triaged.request, self.config) | self.looked_up
-        form_start, form_end = form_dates(issue, self.form)
+        form_start, form_end = form_dates(issue, bound_form(self.form, self.config))
         state = status.state if status is not None else StatusState()
         # The tiers asked for as the plan knows them, this version of the form included.
         state = replace(state, tiers_asked=triaged.state.tiers_asked)

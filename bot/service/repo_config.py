@@ -53,6 +53,7 @@ MAX_PROBLEMS_SHOWN = 10
 REPO_KEYS = frozenset({
     "notice_days", "default_timezone", "oncall", "event_types", "checklist", "labels",
     "sizing", "timezone_abbreviations", "max_attendees", "policy_url", "debrief_questions",
+    "form_fields", "request_labels",  # where this repository's form keeps the bot's fields
 })
 # Keys that decide approvals, billing or the infrastructure: ignored (and named) when a
 # repository sets them, rather than refusing the rest of its file.
@@ -121,7 +122,9 @@ def config_to_raw(config: Config) -> dict[str, Any]:
                         for name, t in config.event_types.items()},
         "tiers": {name: {"price_usd": t.price_usd, "requires_approval": t.requires_approval,
                          "description": t.description, "includes": list(t.includes),
-                         "engineers": t.engineers}
+                         "engineers": t.engineers,
+                         **({"price_per_hour_usd": t.price_per_hour_usd}
+                            if t.price_per_hour_usd is not None else {})}
                   for name, t in config.tiers.items()},
         "default_tier": config.default_tier,
         "checklist": [{"id": i.id, "text": i.text, "due": i.due.text, "types": list(i.types),
@@ -141,6 +144,8 @@ def config_to_raw(config: Config) -> dict[str, Any]:
         "timezone_abbreviations": dict(config.timezone_abbreviations),
         "max_attendees": config.max_attendees,
         "form": str(config.form_path),
+        "form_fields": dict(config.form_fields),
+        "request_labels": list(config.request_labels),
         "policy_url": config.policy_url,
         "debrief_questions": list(config.debrief_questions),
         "prewarm": {

@@ -53,3 +53,21 @@ async def trust_for(client: object, issue: IssueSnapshot, config: Config,
                                                               config):
         return replace(edited, author=author)
     return Trust(author=author)
+
+
+async def confirmed_users(client: object, words: tuple[str, ...]) -> frozenset[str]:
+    """Which bare words of a representative field are people's GitHub logins (lowercased):
+    GitHub's answer (cached by the client), so a name is never mentioned as if a handle."""
+    if not words or not isinstance(client, GitHubClient):
+        return frozenset()  # a dry run asks nobody: bare words stay names
+    found = set()
+    for word in words:
+        try:
+            if await client.is_user(word):
+                found.add(word.lower())
+        except GitHubError as e:
+            if e.status not in _NOT_ALLOWED_TO_ASK and e.status < 500:
+                raise
+            logging.getLogger("bot.access").warning("cannot ask whether %s is a user: %s",
+                                                    word, e)
+    return frozenset(found)

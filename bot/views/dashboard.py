@@ -32,7 +32,9 @@ from ..core.config import EVENT_TYPES, Config
 from ..service.index import IndexEntry
 from .access import VIEW_HEADERS, protected
 from .calendar import calendar_view
-from .report import CHART_COLOURS, fetch_records, monthly_by_type
+from .report_fetch import fetch_records
+from .report_format import CHART_COLOURS
+from .report_summary import monthly_by_type
 
 log = logging.getLogger("bot.dashboard")
 
