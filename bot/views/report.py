@@ -121,5 +121,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="last day (UTC) of the period, included: 2026-06-30, or 2026-06")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.add_argument("--plot", default=None, metavar="FILE.png|FILE.svg",
-                        help="also draw the requests per month, by type (SVG, or PNG with the plot extra)")
+                        help="also draw the requests per month by type (SVG; PNG with .[plot])")
     parser.add_argument("--config", default=None)
