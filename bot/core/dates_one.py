@@ -19,8 +19,9 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
@@ -36,12 +37,14 @@ from .dates_zones import (
     Zone,
     _abbreviation_zone,
     _day_words,
+    _iana_zone,
     _localize,
     _mask,
     _note,
     _quote,
     _take_zones,
     _zone_words,
+    place_zones,
 )
 
 _EXTRA_WEEKDAYS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}
@@ -63,6 +66,14 @@ _TIME_RE = re.compile(
 _NUMERIC_DATE_RE = re.compile(
     r"(?<![\w:./+-])(\d{1,4})([-/.])(\d{1,2})(?:\2(\d{1,4}))?(?![\w:]|[-/.]\d)")
 _TOKEN_RE = re.compile(r"\d+(?:st|nd|rd|th)?(?![A-Za-z\d])|[A-Za-z]+|\d+[A-Za-z]+|\S")
+# A place in brackets after the time: letters and a little punctuation, nothing nested.
+_PLACE_RE = re.compile(r"\(([A-Za-z][A-Za-z .,'-]{0,60})\)")
+_COMPACT_TIME_RE = re.compile(r"(?<![\w:.])(\d{1,2})(\d{2})(?=\s*[ap]\.?\s?m\b)", re.I)
+# A time converter's link that carries the zone, the day and the time: nothing else is read.
+_LINK_RE = re.compile(
+    r"<?(?:https?://)?(?:www\.)?arewemeetingyet\.com/([A-Za-z_]+(?:/[A-Za-z_+-]+){0,2})"
+    r"/(\d{4}-\d{2}-\d{2})/(\d{1,2}:\d{2})(?:/[^\s>]*)?>?", re.I)
+MAX_LINK_TEXT = 1000  # a converter link may carry a long title; it is read before the cap
 _RANGE_WORDS_RE = re.compile(r"\s(?:to|until|till|til|through|thru)\s", re.I)
 # Stand-ins for the time and the numeric date while the words are checked: control
 # characters, which _normalize has already refused in the text itself.
@@ -104,6 +115,8 @@ class _Scan:
     day: int | None = None
     year: int | None = None
     readings: list[_Reading] = field(default_factory=list)
+    place: str = ""  # a place written in brackets ("Spain"), if any
+    place_zones: tuple[str, ...] = ()  # the zones it may be in
 
 
 def _unreadable(text: str) -> DateError:
@@ -114,6 +127,8 @@ def _unreadable(text: str) -> DateError:
 def _normalize(text: str, limit: int = MAX_LENGTH) -> str:
     if not isinstance(text, str):
         raise DateError(f"no date and time given; write it like {EXAMPLE}")
+    if len(text) <= MAX_LINK_TEXT:
+        text = _LINK_RE.sub(lambda m: f" {m[2]} {m[3]} {m[1]} ", text)
     if len(text) > limit:
         raise DateError(f"{_quote(text)} is too long to be a date and time; "
                         f"write it like {EXAMPLE}")
@@ -125,13 +140,39 @@ def _normalize(text: str, limit: int = MAX_LENGTH) -> str:
     return cleaned
 
 
-def _times(raw: str, scan: _Scan, limit: int = MAX_LENGTH
+def _is_place(words: str, abbreviations: Mapping[str, str]) -> bool:
+    """Whether bracketed words name a place rather than a zone, a month or a weekday."""
+    parts = re.findall(r"[A-Za-z]+", words)
+    if any(_INFO.month(w.lower()) is not None or _INFO.weekday(w.lower()) is not None
+           or w.lower() in _EXTRA_WEEKDAYS for w in parts):
+        return False
+    if place_zones(words):
+        return True
+    # "(IST)" is an abbreviation to settle or refuse as before, not a place to pass over
+    return not (len(parts) == 1 and (parts[0].isupper() or _abbreviation_zone(
+        parts[0], abbreviations, "written") is not None))
+
+
+def _times(raw: str, scan: _Scan, limit: int = MAX_LENGTH,
+           abbreviations: Mapping[str, str] = NO_ABBREVIATIONS
            ) -> tuple[str, list[re.Match[str]]]:
     """The text with its zones taken out into ``scan``, and the times of day written in it."""
     text = _normalize(raw, limit)
     iso_t = re.search(r"(?<=\d)[Tt](?=\d)", text) is not None
     text = re.sub(r"(?<=\d)[Tt](?=\d)", " ", text)
     text = _take_zones(raw, text, iso_t, scan.zones)
+
+    def place(m: re.Match[str]) -> str:
+        if not _is_place(m[1], abbreviations):
+            return m[0]
+        if scan.place:  # two places: neither settles anything
+            scan.place_zones = ()
+        else:
+            scan.place, scan.place_zones = " ".join(m[1].split()), place_zones(m[1])
+        return " "
+
+    text = _PLACE_RE.sub(place, text)
+    text = _COMPACT_TIME_RE.sub(r"\1:\2", text)  # "930am"
     text = re.sub(r"\d{1,2}\.\d{2}(?=\s*[ap]\.?\s?m\b)", lambda m: m[0].replace(".", ":"),
                   text, flags=re.I)  # "9.30am", as written in Britain
 
@@ -146,7 +187,7 @@ def _times(raw: str, scan: _Scan, limit: int = MAX_LENGTH
 def _scan(raw: str, abbreviations: Mapping[str, str]) -> _Scan:
     """Find the zones, the weekday, the time and the date's parts, checking every word."""
     scan = _Scan()
-    text, times = _times(raw, scan)
+    text, times = _times(raw, scan, abbreviations=abbreviations)
     if len(times) > 1:
         raise DateError(f"{_quote(raw)} holds more than one time; give one date and time here "
                         "(the start and the end each have a field of their own)")
@@ -308,18 +349,25 @@ def _preferred(zones: list[Zone]) -> Zone:
 
 def parse_when(text: str, *, field_zone: Zone, opened_at: datetime,
                abbreviations: Mapping[str, str] = NO_ABBREVIATIONS,
-               after: datetime | None = None) -> When:
+               after: datetime | None = None,
+               date_only: time | Literal["whole day", "end of day"] | None = None) -> When:
     """One date and time as written -> When; anything unclear is a DateError quoting ``text``.
 
     ``opened_at`` (when the issue was opened) anchors a year-less date: the next such date on
     or after that day. For an end, ``after`` is the start: a year-less date is the next such
     date on or after the start's day, and a time alone falls on the start's local date (the
     next day when that would be before the start).
+
+    A date with no time is at ``date_only`` on that day (the start of the daily hours), at
+    its start for "whole day" or the midnight that ends it for "end of day"; with None it
+    is a DateError.
     """
     if opened_at.tzinfo is None or (after is not None and after.tzinfo is None):
         raise ValueError("opened_at and after must be aware datetimes")
     scan = _scan(text, abbreviations)
-    zone = _preferred(scan.zones) if scan.zones else field_zone
+    place_zone = (_iana_zone(scan.place_zones[0], "written")
+                  if len(scan.place_zones) == 1 and not scan.zones else None)
+    zone = _preferred(scan.zones) if scan.zones else (place_zone or field_zone)
     ref = after if after is not None else opened_at
     ref_day = ref.astimezone(zone.tz).date()
     if not scan.has_time and not any(r.month or r.day or r.year for r in scan.readings) \
@@ -327,8 +375,13 @@ def parse_when(text: str, *, field_zone: Zone, opened_at: datetime,
         raise _unreadable(text)
 
     candidates: list[tuple[datetime, str]] = []
+    untimed = False
     for reading in scan.readings:
         day, clock, year_given = _dateutil_fields(text, reading, scan)
+        if clock is None and day is not None and date_only is not None:
+            at_time = date_only if isinstance(date_only, time) else time(0)
+            clock = (at_time.hour, at_time.minute, 0, 0)
+            untimed = True
         if clock is None:
             raise DateError(f"{_quote(text)} has a date but no time; give a time too, "
                             f"like {EXAMPLE}")
@@ -357,6 +410,8 @@ def parse_when(text: str, *, field_zone: Zone, opened_at: datetime,
         if not 1970 <= day.year <= 2200:
             raise DateError(f"{_quote(text)}: {day.year} is not a year I can plan for")
         naive = datetime(day.year, day.month, day.day, *clock)
+        if untimed and date_only == "end of day":
+            naive += timedelta(days=1)  # the whole day: it ends at the next midnight
         candidates.append((naive, reading.words))
 
     if len(candidates) > 1:
@@ -377,7 +432,27 @@ def parse_when(text: str, *, field_zone: Zone, opened_at: datetime,
             raise DateError(f"{_quote(text)} names two zones that disagree "
                             f"({_zone_words(zone)} and {_zone_words(other)}); give one")
     _settle_unknown(text, scan, zone, at)
-    return When(at=at, zone=zone, note=_note(zone, at))
+    notes = [_note(zone, at), _place_note(scan, zone, at, place_zone is not None)]
+    if untimed and date_only == "whole day":
+        notes.append(f"{_quote(text)} has no time, so it is read as the whole day.")
+    return When(at=at, zone=zone, note=" ".join(n for n in notes if n))
+
+
+def _place_note(scan: _Scan, zone: Zone, at: datetime, settled: bool) -> str:
+    """A place in brackets confirms the zone quietly; otherwise it is said, never an error."""
+    if not scan.place or settled or (scan.zones and not scan.place_zones):
+        return ""  # settled by it, or a place I don't know beside a zone written: nothing to say
+    offsets = {at.astimezone(ZoneInfo(name)).utcoffset() for name in scan.place_zones}
+    if at.utcoffset() in offsets:
+        return ""
+    if not scan.zones and not scan.place_zones:
+        return (f"I don't know where {_quote(scan.place)} is, so the time was read in "
+                f"{_zone_words(zone)}; write the time zone to be sure.")
+    if not scan.zones:
+        return (f"{_quote(scan.place)} has more than one time zone, so the time was read in "
+                f"{_zone_words(zone)}; write the time zone to be sure.")
+    return (f"{_quote(scan.place)} is not on {_zone_words(zone)} on "
+            f"{_day_words(at.date())}; the time was read in {_zone_words(zone)}, as written.")
 
 
 def _settle_unknown(text: str, scan: _Scan, zone: Zone, at: datetime) -> None:

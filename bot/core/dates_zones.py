@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from importlib import resources
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -37,6 +38,12 @@ _REGIONS: Mapping[str, tuple[str, str]] = MappingProxyType({
     **dict.fromkeys(("WET", "WEST"), ("Europe/Lisbon", "Western European time")),
     **dict.fromkeys(("CET", "CEST"), ("Europe/Paris", "Central European time")),
     **dict.fromkeys(("EET", "EEST"), ("Europe/Athens", "Eastern European time")),
+})
+# The generic US names: the zone itself, so daylight time is as the date has it.
+US_ZONES: Mapping[str, str] = MappingProxyType({
+    "ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+    "PT": "America/Los_Angeles", "EASTERN": "America/New_York", "CENTRAL": "America/Chicago",
+    "MOUNTAIN": "America/Denver", "PACIFIC": "America/Los_Angeles",
 })
 _UTC_NAMES = frozenset({"utc", "z", "zulu", "etc/utc", "etc/uct", "uct", "etc/zulu", "universal",
                         "etc/universal", "gmt", "etc/gmt", "gmt0", "etc/gmt0", "greenwich",
@@ -111,6 +118,45 @@ def _cities() -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType({k: tuple(sorted(v)) for k, v in found.items()})
 
 
+_COUNTRY_ALIASES = MappingProxyType({"usa": "US", "u.s.a.": "US", "u.s.": "US", "uk": "GB"})
+
+
+@lru_cache(maxsize=1)
+def _countries() -> Mapping[str, tuple[str, ...]]:
+    """``spain`` -> its zones, from the tz database's own country tables."""
+    try:
+        folder = resources.files("tzdata.zoneinfo")
+        names = folder.joinpath("iso3166.tab").read_text("utf-8")
+        zones = folder.joinpath("zone.tab").read_text("utf-8")
+    except (ModuleNotFoundError, OSError):  # no tzdata package: places settle by city only
+        return MappingProxyType({})
+    by_code: dict[str, list[str]] = {}
+    for line in zones.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and not line.startswith("#") and parts[2] in _zone_names().values():
+            by_code.setdefault(parts[0], []).append(parts[2])
+    found = {alias: tuple(by_code.get(code, ())) for alias, code in _COUNTRY_ALIASES.items()}
+    for line in names.splitlines():
+        code, _, name = line.partition("\t")
+        if not line.startswith("#") and name and code in by_code:
+            found[name.strip().lower()] = tuple(by_code[code])
+    return MappingProxyType(found)
+
+
+def place_zones(place: str) -> tuple[str, ...]:
+    """The zones a place written in brackets may be in: a city's own, or a country's; the
+    first part that is one (``New Orleans, USA``: the USA's). Nothing known: ()."""
+    for part in place.split(","):
+        key = " ".join(part.split()).lower()
+        city = _cities().get(key.replace(" ", "_"), ())
+        if city:
+            return city
+        country = _countries().get(key, ())
+        if country:
+            return country
+    return ()
+
+
 def _offset_text(minutes: int) -> str:
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
@@ -162,6 +208,8 @@ def _abbreviation_zone(token: str, abbreviations: Mapping[str, str], source: str
         # config.py checks these values; one that slipped through is ignored, not guessed at
     if upper in KNOWN_ABBREVIATIONS:
         return _offset_zone(KNOWN_ABBREVIATIONS[upper], source, "" if upper == "Z" else upper)
+    if upper in US_ZONES:
+        return _iana_zone(US_ZONES[upper], source)
     return None
 
 
@@ -185,7 +233,7 @@ def _read_zone(text: str, abbreviations: Mapping[str, str], source: str) -> Zone
     written = _clean_zone_text(text)
     if re.fullmatch(r"Etc/GMT[+-]\d+", written, re.I):
         raise _reversed_sign(text, written)
-    zone = _abbreviation_zone(written, abbreviations, source)
+    zone = _abbreviation_zone(re.sub(r"(?i) time$", "", written), abbreviations, source)
     if zone is None:
         m = _FIELD_OFFSET_RE.fullmatch(written)
         if m:
