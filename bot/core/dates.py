@@ -8,7 +8,15 @@ abbreviations, and showing times), ``dates_one`` (one date and time) and ``dates
 from __future__ import annotations
 
 from .dates_one import When, parse_when
-from .dates_ranges import parse_window, split_range
+from .dates_ranges import (
+    DailyHours,
+    Session,
+    parse_daily_hours,
+    parse_window,
+    sessions,
+    split_field,
+    split_range,
+)
 from .dates_zones import (
     EXAMPLE,
     KNOWN_ABBREVIATIONS,
@@ -22,6 +30,7 @@ from .dates_zones import (
 )
 
 __all__ = [
+    "DailyHours", "Session", "parse_daily_hours", "sessions", "split_field",
     "EXAMPLE", "KNOWN_ABBREVIATIONS", "MAX_LENGTH", "NO_ABBREVIATIONS", "DateError", "When",
     "Zone", "format_local", "format_utc", "parse_when", "parse_window", "resolve_zone_field",
     "split_range",

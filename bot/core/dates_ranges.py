@@ -1,4 +1,5 @@
-"""A start and an end in one text (``/reschedule``), and a start and end pair read together.
+"""Ranges: a start and an end in one text (``/reschedule``, ``June 8-10 2027``), a start and
+end pair read together, and the daily active hours that make an event a series of sessions.
 
 Pure. Part of ``bot.core.dates``.
 """
@@ -6,20 +7,32 @@ Pure. Part of ``bot.core.dates``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 from .dates_one import (
     _FILLERS,
+    _INFO,
     _RANGE_WORDS_RE,
     When,
     _dateutil_fields,
+    _preferred,
     _Scan,
     _scan,
     _times,
     parse_when,
 )
-from .dates_zones import MAX_LENGTH, NO_ABBREVIATIONS, DateError, Zone, _quote
+from .dates_zones import (
+    _TRANSLATE,
+    MAX_LENGTH,
+    NO_ABBREVIATIONS,
+    DateError,
+    Zone,
+    _iana_zone,
+    _quote,
+)
 
 _QUOTED_RE = re.compile(r'"([^"]*)"(?:\s*(?:to|-|;|,|\u2013|\u2014)?\s*"([^"]*)")?', re.I)
 
@@ -149,3 +162,143 @@ def split_range(text: str, abbreviations: Mapping[str, str] = NO_ABBREVIATIONS
     return _split_on_space(text, cleaned.split(), abbreviations)
 
 
+
+
+# --- ranges in one field, daily hours, sessions ---------------------------------------------
+
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# "June 8-10 2027", "June 8 - July 2, 2027": a month word, two days, then what both share.
+_MONTH_DAYS_RE = re.compile(
+    rf"([A-Za-z]{{3,9}}\.?) (\d{{1,2}}){_ORDINAL} ?- ?(?:([A-Za-z]{{3,9}}\.?) )?(\d{{1,2}})"
+    rf"{_ORDINAL}(?![\d:])(,? .*)?", re.I)
+# "8-10 June 2027"
+_DAYS_MONTH_RE = re.compile(
+    rf"(\d{{1,2}}){_ORDINAL} ?- ?(\d{{1,2}}){_ORDINAL} ([A-Za-z]{{3,9}}\.?)(?![\w])(,? .*)?", re.I)
+# "09:00-13:00" in the daily hours, where a range is the only reading
+_CLOCK_RANGE_RE = re.compile(r"(\d{1,2}:\d{2}) ?- ?(\d{1,2}:\d{2})(?![\d:])( .*)?")
+MAX_SESSIONS = 62  # requests span at most 31 days; this bounds the work on any input
+_DAILY_EXAMPLE = "9am - 1pm America/Los_Angeles"
+
+
+@dataclass(frozen=True)
+class DailyHours:
+    """The hours of each day participants are active, as local times in ``zone``."""
+
+    start: time
+    end: time
+    zone: Zone
+
+
+@dataclass(frozen=True)
+class Session:
+    """One stretch of the event's active time (aware, UTC)."""
+
+    start: datetime
+    end: datetime
+
+
+def _month_word(word: str) -> bool:
+    return _INFO.month(word.rstrip(".").lower()) is not None
+
+
+def _clean(text: str) -> str:
+    if len(text) > MAX_LENGTH:
+        raise DateError(f"{_quote(text)} is too long to be a date and time")
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_TRANSLATE).split())
+
+
+def split_field(text: str, abbreviations: Mapping[str, str] = NO_ABBREVIATIONS
+                ) -> tuple[str, str | None]:
+    """A form's date box that may hold a range (``June 8-10 2027``, ``10am EDT to 2pm EDT``):
+    (start, end), or (text, None) for one date, which parse_when then reads or refuses."""
+    cleaned = _clean(text)
+    m = _MONTH_DAYS_RE.fullmatch(cleaned)
+    if m and _month_word(m[1]) and (m[3] is None or _month_word(m[3])):
+        rest = m[5] or ""
+        if not _time_count(rest):  # "June 8-10 9am": at 9 each day, or from 9 on the 8th?
+            return f"{m[1]} {m[2]}{rest}", f"{m[3] or m[1]} {m[4]}{rest}"
+        return text, None  # parse_when refuses it
+    m = _DAYS_MONTH_RE.fullmatch(cleaned)
+    if m and _month_word(m[3]):
+        rest = m[4] or ""
+        if not _time_count(rest):
+            return f"{m[1]} {m[3]}{rest}", f"{m[2]} {m[3]}{rest}"
+        return text, None
+    try:
+        return split_range(text, abbreviations)
+    except DateError:
+        return text, None  # not a range after all: parse_when says what is wrong with it
+
+
+def _clock_and_zones(raw: str, half: str, abbreviations: Mapping[str, str]
+                     ) -> tuple[time, list[Zone]]:
+    """A time of day with no date, and the zones written beside it."""
+    scan = _scan(half, abbreviations)
+    reading = scan.readings[0]
+    if not scan.has_time:
+        raise DateError(f"{_quote(raw)} is not a start and an end time; write it like "
+                        f"{_DAILY_EXAMPLE}")
+    if (scan.has_month_word or scan.weekday is not None or scan.day is not None
+            or scan.year is not None or reading.month is not None):
+        raise DateError(f"{_quote(raw)}: give the hours of each day without a date, like "
+                        f"{_DAILY_EXAMPLE}")
+    _, clock, _ = _dateutil_fields(half, reading, scan)
+    if clock is None:
+        raise DateError(f"{_quote(raw)} is not a start and an end time; write it like "
+                        f"{_DAILY_EXAMPLE}")
+    if scan.unknown:
+        raise DateError(f"{_quote(raw)}: I don't know the time zone {scan.unknown[0]}; write an "
+                        "IANA name like America/Los_Angeles, or a UTC offset like UTC-07:00")
+    zones = list(scan.zones)
+    if not zones and len(scan.place_zones) == 1:
+        zones.append(_iana_zone(scan.place_zones[0], "written") or Zone(UTC, "UTC", "written"))
+    return time(clock[0], clock[1], clock[2]), zones
+
+
+def parse_daily_hours(text: str, *, field_zone: Zone,
+                      abbreviations: Mapping[str, str] = NO_ABBREVIATIONS) -> DailyHours:
+    """``9am – 1pm US/Pacific``, ``10am EDT to 2pm EDT``, ``09:00-13:00 CET``: the local
+    start and end of each day's active hours; a zone written in either half is both's."""
+    cleaned = _clean(text)
+    m = _CLOCK_RANGE_RE.fullmatch(cleaned)
+    if m:
+        first, second = m[1], f"{m[2]}{m[3] or ''}"
+    else:
+        try:
+            first, maybe = split_range(cleaned, abbreviations)
+        except DateError:
+            maybe = None
+        if maybe is None:
+            raise DateError(f"{_quote(text)} is not a start and an end time; write it like "
+                            f"{_DAILY_EXAMPLE}")
+        second = maybe
+    start, zones = _clock_and_zones(text, first, abbreviations)
+    end, more = _clock_and_zones(text, second, abbreviations)
+    written = zones + more
+    zone = _preferred(written) if written else field_zone
+    if any(z.tz != zone.tz for z in written):
+        raise DateError(f"{_quote(text)} names two time zones; give one, like "
+                        f"{_DAILY_EXAMPLE}")
+    if end <= start:
+        raise DateError(f"{_quote(text)}: the hours must end after they start, on the same "
+                        f"day; write them like {_DAILY_EXAMPLE}")
+    return DailyHours(start, end, zone)
+
+
+def sessions(start: datetime, end: datetime, daily: DailyHours | None
+             ) -> tuple[Session, ...]:
+    """The event's active time: one session, or each day's hours clipped to start..end."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("sessions need aware datetimes")
+    if daily is None:
+        return (Session(start.astimezone(UTC), end.astimezone(UTC)),)
+    tz = daily.zone.tz
+    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    found: list[Session] = []
+    while day <= last and len(found) < MAX_SESSIONS:
+        opens = max(datetime.combine(day, daily.start, tzinfo=tz), start)
+        closes = min(datetime.combine(day, daily.end, tzinfo=tz), end)
+        if opens < closes:
+            found.append(Session(opens.astimezone(UTC), closes.astimezone(UTC)))
+        day += timedelta(days=1)
+    return tuple(found)
