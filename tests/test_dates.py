@@ -18,9 +18,11 @@ from bot.core.dates import (
     Zone,
     format_local,
     format_utc,
+    parse_daily_hours,
     parse_when,
     parse_window,
     resolve_zone_field,
+    split_field,
     split_range,
 )
 
@@ -720,6 +722,10 @@ def test_written_zone_shown_as_written() -> None:
         "`Dec 1 2026 9am`", "**Dec 1 2026 9am**", "@org/team Dec 1 2026 9am", "Dec " * 50,
         "9999-12-31 23:59", "0001-01-01 00:00", "Dec 1 99999 9am", "ﷺ" * 30,
         "2026-12-01 09:00 +99:99", "2026-12-01 09:00 UTC+999", "12:00:00.1234567",
+        # the new forms, at their length limits
+        "Dec 1 2026 9am (" + "a" * 70 + ")", "Dec 1 2026 9am " + "(a, " * 45, "9" * 197 + "am",
+        "https://arewemeetingyet.com/" + "a/" * 490, "arewemeetingyet.com/UTC/2026-12-01/9:00/"
+        + "x" * 1000, "June 8-" + "1" * 190, "June " + "8-" * 95, "ET " * 60, "(Spain) " * 25,
     ],
 )
 def test_hostile_input_is_a_date_error(text: str) -> None:
@@ -730,6 +736,20 @@ def test_hostile_input_is_a_date_error(text: str) -> None:
     message = str(caught.value)
     assert len(message) < 400
     assert message.isprintable()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "x" * 100_000, "9am-" * 50, "9am - " + "1" * 190 + "pm", "June " + "8-" * 95,
+     "9am-1pm (" + "a" * 70 + ")", "9:00-" * 40, "Dec 1 2026 9am to Dec 2 2026 1pm"],
+)
+def test_hostile_daily_hours_and_ranges_are_bounded(text: str) -> None:
+    begun = time.monotonic()
+    with contextlib.suppress(DateError):
+        split_field(text)
+    with pytest.raises(DateError):
+        parse_daily_hours(text, field_zone=field(None))
+    assert time.monotonic() - begun < 1.0
 
 
 def test_non_string_input_is_a_date_error() -> None:
