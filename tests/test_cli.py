@@ -37,7 +37,8 @@ def clean_env() -> dict[str, str]:
 
 
 CONTRACT_KEYS = {"is_event_request", "event_type", "tier", "start", "end", "timezone",
-                 "daily_hours", "attendees", "labels", "assignees", "errors", "sizing", "checklist", "comment"}
+                 "daily_hours", "attendees", "labels", "assignees", "errors", "sizing",
+                 "checklist", "comment"}
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "examples").glob("*.md")))
