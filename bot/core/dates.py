@@ -1,8 +1,9 @@
 """Dates and times as champions write them -> aware datetimes, or a DateError saying why.
 
-The public face of three modules, one per concern: ``dates_zones`` (time zones and
-abbreviations, and showing times), ``dates_one`` (one date and time) and ``dates_ranges``
-(a start and an end together).
+The public face of four modules, one per concern: ``dates_zones`` (time zones and
+abbreviations, and showing times), ``dates_places`` (places in brackets and converter
+links), ``dates_one`` (one date and time) and ``dates_ranges`` (a start and an end
+together, daily hours and sessions).
 """
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Over 400 lines: one lexer pass and the cross-checks on it, each beside what it checks.
 """One date and time as written -> an aware datetime, or a DateError saying why.
 
 Pure: no clock of its own (a year-less date is "the next such date" after the time the
@@ -26,7 +27,9 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
 
+from .dates_places import PLACE_RE, is_place, place_note, place_zones, read_links
 from .dates_zones import (
+    _EXTRA_WEEKDAYS,
     _MONTHS,
     _TRANSLATE,
     _WEEKDAYS,
@@ -44,10 +47,8 @@ from .dates_zones import (
     _quote,
     _take_zones,
     _zone_words,
-    place_zones,
 )
 
-_EXTRA_WEEKDAYS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}
 _FILLERS = frozenset({"at", "on", "of"})  # dateutil skips these, and they change nothing
 _DROPPED = frozenset({"the", "local", "time", "hrs"})  # "9am local time": the zone we use anyway
 _INFO = dateutil_parser.parserinfo()
@@ -66,14 +67,7 @@ _TIME_RE = re.compile(
 _NUMERIC_DATE_RE = re.compile(
     r"(?<![\w:./+-])(\d{1,4})([-/.])(\d{1,2})(?:\2(\d{1,4}))?(?![\w:]|[-/.]\d)")
 _TOKEN_RE = re.compile(r"\d+(?:st|nd|rd|th)?(?![A-Za-z\d])|[A-Za-z]+|\d+[A-Za-z]+|\S")
-# A place in brackets after the time: letters and a little punctuation, nothing nested.
-_PLACE_RE = re.compile(r"\(([A-Za-z][A-Za-z .,'-]{0,60})\)")
 _COMPACT_TIME_RE = re.compile(r"(?<![\w:.])(\d{1,2})(\d{2})(?=\s*[ap]\.?\s?m\b)", re.I)
-# A time converter's link that carries the zone, the day and the time: nothing else is read.
-_LINK_RE = re.compile(
-    r"<?(?:https?://)?(?:www\.)?arewemeetingyet\.com/([A-Za-z_]+(?:/[A-Za-z_+-]+){0,2})"
-    r"/(\d{4}-\d{2}-\d{2})/(\d{1,2}:\d{2})(?:/[^\s>]*)?>?", re.I)
-MAX_LINK_TEXT = 1000  # a converter link may carry a long title; it is read before the cap
 _RANGE_WORDS_RE = re.compile(r"\s(?:to|until|till|til|through|thru)\s", re.I)
 # Stand-ins for the time and the numeric date while the words are checked: control
 # characters, which _normalize has already refused in the text itself.
@@ -127,8 +121,7 @@ def _unreadable(text: str) -> DateError:
 def _normalize(text: str, limit: int = MAX_LENGTH) -> str:
     if not isinstance(text, str):
         raise DateError(f"no date and time given; write it like {EXAMPLE}")
-    if len(text) <= MAX_LINK_TEXT:
-        text = _LINK_RE.sub(lambda m: f" {m[2]} {m[3]} {m[1]} ", text)
+    text = read_links(text)
     if len(text) > limit:
         raise DateError(f"{_quote(text)} is too long to be a date and time; "
                         f"write it like {EXAMPLE}")
@@ -138,19 +131,6 @@ def _normalize(text: str, limit: int = MAX_LENGTH) -> str:
     if len(cleaned) > limit or not cleaned.isascii() or not cleaned.isprintable():
         raise _unreadable(text)
     return cleaned
-
-
-def _is_place(words: str, abbreviations: Mapping[str, str]) -> bool:
-    """Whether bracketed words name a place rather than a zone, a month or a weekday."""
-    parts = re.findall(r"[A-Za-z]+", words)
-    if any(_INFO.month(w.lower()) is not None or _INFO.weekday(w.lower()) is not None
-           or w.lower() in _EXTRA_WEEKDAYS for w in parts):
-        return False
-    if place_zones(words):
-        return True
-    # "(IST)" is an abbreviation to settle or refuse as before, not a place to pass over
-    return not (len(parts) == 1 and (parts[0].isupper() or _abbreviation_zone(
-        parts[0], abbreviations, "written") is not None))
 
 
 def _times(raw: str, scan: _Scan, limit: int = MAX_LENGTH,
@@ -163,7 +143,7 @@ def _times(raw: str, scan: _Scan, limit: int = MAX_LENGTH,
     text = _take_zones(raw, text, iso_t, scan.zones)
 
     def place(m: re.Match[str]) -> str:
-        if not _is_place(m[1], abbreviations):
+        if not is_place(m[1], abbreviations):
             return m[0]
         if scan.place:  # two places: neither settles anything
             scan.place_zones = ()
@@ -171,7 +151,7 @@ def _times(raw: str, scan: _Scan, limit: int = MAX_LENGTH,
             scan.place, scan.place_zones = " ".join(m[1].split()), place_zones(m[1])
         return " "
 
-    text = _PLACE_RE.sub(place, text)
+    text = PLACE_RE.sub(place, text)
     text = _COMPACT_TIME_RE.sub(r"\1:\2", text)  # "930am"
     text = re.sub(r"\d{1,2}\.\d{2}(?=\s*[ap]\.?\s?m\b)", lambda m: m[0].replace(".", ":"),
                   text, flags=re.I)  # "9.30am", as written in Britain
@@ -432,27 +412,11 @@ def parse_when(text: str, *, field_zone: Zone, opened_at: datetime,
             raise DateError(f"{_quote(text)} names two zones that disagree "
                             f"({_zone_words(zone)} and {_zone_words(other)}); give one")
     _settle_unknown(text, scan, zone, at)
-    notes = [_note(zone, at), _place_note(scan, zone, at, place_zone is not None)]
+    notes = [_note(zone, at), place_note(scan.place, scan.place_zones, bool(scan.zones), zone, at,
+                                        place_zone is not None)]
     if untimed and date_only == "whole day":
         notes.append(f"{_quote(text)} has no time, so it is read as the whole day.")
     return When(at=at, zone=zone, note=" ".join(n for n in notes if n))
-
-
-def _place_note(scan: _Scan, zone: Zone, at: datetime, settled: bool) -> str:
-    """A place in brackets confirms the zone quietly; otherwise it is said, never an error."""
-    if not scan.place or settled or (scan.zones and not scan.place_zones):
-        return ""  # settled by it, or a place I don't know beside a zone written: nothing to say
-    offsets = {at.astimezone(ZoneInfo(name)).utcoffset() for name in scan.place_zones}
-    if at.utcoffset() in offsets:
-        return ""
-    if not scan.zones and not scan.place_zones:
-        return (f"I don't know where {_quote(scan.place)} is, so the time was read in "
-                f"{_zone_words(zone)}; write the time zone to be sure.")
-    if not scan.zones:
-        return (f"{_quote(scan.place)} has more than one time zone, so the time was read in "
-                f"{_zone_words(zone)}; write the time zone to be sure.")
-    return (f"{_quote(scan.place)} is not on {_zone_words(zone)} on "
-            f"{_day_words(at.date())}; the time was read in {_zone_words(zone)}, as written.")
 
 
 def _settle_unknown(text: str, scan: _Scan, zone: Zone, at: datetime) -> None:

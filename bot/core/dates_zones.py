@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from importlib import resources
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -51,6 +50,7 @@ _UTC_NAMES = frozenset({"utc", "z", "zulu", "etc/utc", "etc/uct", "uct", "etc/zu
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EXTRA_WEEKDAYS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}
 
 _TRANSLATE = {**dict.fromkeys(range(0x2010, 0x2016), "-"), 0x2212: "-",
               **dict.fromkeys((0xA0, 0x2007, 0x2009, 0x202F), " "),
@@ -116,45 +116,6 @@ def _cities() -> Mapping[str, tuple[str, ...]]:
                                                   "Indian", "Pacific"}:
             found.setdefault(name.rsplit("/", 1)[1].lower(), []).append(name)
     return MappingProxyType({k: tuple(sorted(v)) for k, v in found.items()})
-
-
-_COUNTRY_ALIASES = MappingProxyType({"usa": "US", "u.s.a.": "US", "u.s.": "US", "uk": "GB"})
-
-
-@lru_cache(maxsize=1)
-def _countries() -> Mapping[str, tuple[str, ...]]:
-    """``spain`` -> its zones, from the tz database's own country tables."""
-    try:
-        folder = resources.files("tzdata.zoneinfo")
-        names = folder.joinpath("iso3166.tab").read_text("utf-8")
-        zones = folder.joinpath("zone.tab").read_text("utf-8")
-    except (ModuleNotFoundError, OSError):  # no tzdata package: places settle by city only
-        return MappingProxyType({})
-    by_code: dict[str, list[str]] = {}
-    for line in zones.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 3 and not line.startswith("#") and parts[2] in _zone_names().values():
-            by_code.setdefault(parts[0], []).append(parts[2])
-    found = {alias: tuple(by_code.get(code, ())) for alias, code in _COUNTRY_ALIASES.items()}
-    for line in names.splitlines():
-        code, _, name = line.partition("\t")
-        if not line.startswith("#") and name and code in by_code:
-            found[name.strip().lower()] = tuple(by_code[code])
-    return MappingProxyType(found)
-
-
-def place_zones(place: str) -> tuple[str, ...]:
-    """The zones a place written in brackets may be in: a city's own, or a country's; the
-    first part that is one (``New Orleans, USA``: the USA's). Nothing known: ()."""
-    for part in place.split(","):
-        key = " ".join(part.split()).lower()
-        city = _cities().get(key.replace(" ", "_"), ())
-        if city:
-            return city
-        country = _countries().get(key, ())
-        if country:
-            return country
-    return ()
 
 
 def _offset_text(minutes: int) -> str:
