@@ -221,6 +221,12 @@ def _utc(text: str) -> datetime:
         # the same range pasted in both boxes
         ({"start": "June 8-10 2027", "end": "June 8-10 2027", "timezone": "UTC"},
          "2027-06-08 00:00", "2027-06-11 00:00", [("2027-06-08 00:00", "2027-06-11 00:00")]),
+        # a time range in the end box is no range: the end is read as written, or refused
+        ({"start": "June 7 2027 4pm UTC", "end": "June 8 2027 10am UTC", "timezone": None},
+         "2027-06-07 16:00", "2027-06-08 10:00", [("2027-06-07 16:00", "2027-06-08 10:00")]),
+        ({"start": "June 7 2027 10am EDT to 2pm EDT", "end": "June 7 2027 10am EDT to 2pm EDT",
+          "timezone": None},
+         "2027-06-07 14:00", "2027-06-07 18:00", [("2027-06-07 14:00", "2027-06-07 18:00")]),
         # times written in full are kept; the daily hours clip the first and last days
         ({"start": "June 2nd 2027, 11AM ET", "end": "June 3rd 2027, 10AM ET", "timezone": None,
           "daily_hours": "9am-1pm ET"},
@@ -253,6 +259,8 @@ def test_dates_as_written_and_sessions(answers: dict[str, Any], start: str, end:
          "is not where the range in the start ends"),
         ({"start": "June 8-10 2027 9am", "end": None}, "start", "is not a date and time"),
         ({"start": "April 8, 2027", "end": None}, "end", "is required"),
+        ({"start": "June 7 2027 4pm", "end": "June 8 2027 9am - 5pm"}, "end",
+         "holds more than one time"),
     ],
 )
 def test_dates_as_written_that_are_not_certain_are_asked_about(

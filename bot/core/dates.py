@@ -15,6 +15,7 @@ from .dates_ranges import (
     parse_daily_hours,
     parse_window,
     sessions,
+    split_days,
     split_field,
     split_range,
 )
@@ -31,7 +32,7 @@ from .dates_zones import (
 )
 
 __all__ = [
-    "DailyHours", "Session", "parse_daily_hours", "sessions", "split_field",
+    "DailyHours", "Session", "parse_daily_hours", "sessions", "split_days", "split_field",
     "EXAMPLE", "KNOWN_ABBREVIATIONS", "MAX_LENGTH", "NO_ABBREVIATIONS", "DateError", "When",
     "Zone", "format_local", "format_utc", "parse_when", "parse_window", "resolve_zone_field",
     "split_range",

@@ -211,23 +211,29 @@ def split_field(text: str, abbreviations: Mapping[str, str] = NO_ABBREVIATIONS
                 ) -> tuple[str, str | None]:
     """A form's date box that may hold a range (``June 8-10 2027``, ``10am EDT to 2pm EDT``):
     (start, end), or (text, None) for one date, which parse_when then reads or refuses."""
-    cleaned = _clean(text)
-    m = _MONTH_DAYS_RE.fullmatch(cleaned)
-    if m and _month_word(m[1]) and (m[3] is None or _month_word(m[3])):
-        rest = m[5] or ""
-        if not _time_count(rest):  # "June 8-10 9am": at 9 each day, or from 9 on the 8th?
-            return f"{m[1]} {m[2]}{rest}", f"{m[3] or m[1]} {m[4]}{rest}"
-        return text, None  # parse_when refuses it
-    m = _DAYS_MONTH_RE.fullmatch(cleaned)
-    if m and _month_word(m[3]):
-        rest = m[4] or ""
-        if not _time_count(rest):
-            return f"{m[1]} {m[3]}{rest}", f"{m[2]} {m[3]}{rest}"
-        return text, None
+    days = split_days(text)
+    if days is not None:
+        return days
     try:
         return split_range(text, abbreviations)
     except DateError:
         return text, None  # not a range after all: parse_when says what is wrong with it
+
+
+def split_days(text: str) -> tuple[str, str] | None:
+    """``June 8-10 2027`` -> (``June 8 2027``, ``June 10 2027``); None for anything else,
+    and for a day range with a time (at that time each day, or from it on the first?)."""
+    cleaned = _clean(text)
+    m = _MONTH_DAYS_RE.fullmatch(cleaned)
+    if m and _month_word(m[1]) and (m[3] is None or _month_word(m[3])):
+        rest = m[5] or ""
+        return None if _time_count(rest) else (f"{m[1]} {m[2]}{rest}",
+                                                f"{m[3] or m[1]} {m[4]}{rest}")
+    m = _DAYS_MONTH_RE.fullmatch(cleaned)
+    if m and _month_word(m[3]):
+        rest = m[4] or ""
+        return None if _time_count(rest) else (f"{m[1]} {m[3]}{rest}", f"{m[2]} {m[3]}{rest}")
+    return None
 
 
 def _clock_and_zones(raw: str, half: str, abbreviations: Mapping[str, str]

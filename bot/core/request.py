@@ -24,6 +24,7 @@ from .dates import (
     parse_when,
     resolve_zone_field,
     sessions,
+    split_days,
     split_field,
 )
 from .forms import FormTemplate, ParsedForm, has_required_headings, parse_form_body
@@ -262,8 +263,8 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
     if start_raw and override is None:
         start_raw, range_end = _split(start_raw, config)
     end_raw = fields.get("end") if range_end else need("end", fields.get("end"))
-    if end_raw and override is None:
-        end_raw = _split(end_raw, config)[1] or end_raw  # "June 8-10" here too: the 10th
+    if end_raw and override is None:  # the start's range pasted again, or "June 8-10": the 10th
+        end_raw = (range_end if end_raw == fields.get("start") else None) or _last_day(end_raw)
     if override is not None:
         start_raw, end_raw = override.start, override.end or end_raw
     zone: Zone | None = None
@@ -377,6 +378,14 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
                                    *([rep_note] if rep_note else [])])),
         community_reps=reps, memory_written=memory_written, daily_hours=daily, sessions=spans,
     )
+
+
+def _last_day(raw: str) -> str:
+    try:
+        days = split_days(raw)
+    except DateError:
+        return raw  # too long: parse_when says so
+    return days[1] if days else raw
 
 
 def _split(raw: str, config: Config) -> tuple[str, str | None]:
