@@ -157,6 +157,10 @@ def triage_json(preview: PlanPreview,
         "start": iso(req.start) if req and req.start else None,
         "end": iso(preview.end) if preview.end else None,
         "timezone": req.zone.label if req and req.zone else None,
+        "daily_hours": {
+            "start": f"{req.daily_hours.start:%H:%M}", "end": f"{req.daily_hours.end:%H:%M}",
+            "timezone": req.daily_hours.zone.label,
+        } if req and req.daily_hours else None,
         "attendees": req.attendees if req else None,
         # What the bot decides (CONTRACT.md): its own labels, and the engineers it assigns
         # from the rotation (none when the start cannot be read). Labels and assignees

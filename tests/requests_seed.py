@@ -51,12 +51,13 @@ def exam_body(**answers: str | None) -> str:
 
 def request_body(*, hub: str, name: str, event_type: str, start: str, end: str,
                  tier: str, attendees: str = "120", timezone: str | None = "UTC",
-                 rep: str | None = "@prof-okafor", details: str | None = None) -> str:
+                 rep: str | None = "@prof-okafor", details: str | None = None,
+                 daily_hours: str | None = None) -> str:
     answers: dict[str, Any] = {
         "hub_url": hub, "event_name": name, "event_type": option("event_type", event_type),
         "start": start, "end": end, "timezone": timezone, "attendees": attendees,
         "memory_per_user": None, "tier": option("tier", tier), "community_rep": rep,
-        "details": details,
+        "details": details, "daily_hours": daily_hours,
     }
     return render_form_body(FORM, answers)
 

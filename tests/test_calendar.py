@@ -42,14 +42,15 @@ DST_CASES = [
 
 
 def entry_for(number: int, zone: str, start: str, end: str, tier: str = "standard",
-              event_type: str = "workshop", name: str = "Course") -> IndexEntry:
+              event_type: str = "workshop", name: str = "Course",
+              daily_hours: str | None = None) -> IndexEntry:
     config = fast_config()
     issue = IssueSnapshot(
         repo=RepoRef("Geo-Dept", "Event-Requests", INSTALLATION), number=number,
         title=f"[Event]: {name}",
         body=request_body(hub="https://geo.hubs.example.org", name=name,
                           event_type=event_type, start=start, end=end, timezone=zone,
-                          tier=tier),
+                          tier=tier, daily_hours=daily_hours),
         author="prof", labels=("event-request",), assignees=(), state="open",
         created_at=OPENED, html_url=f"https://github.com/{REPO}/issues/{number}")
     result = triage(issue, None, config, FORM, NOW)
@@ -97,6 +98,26 @@ def test_each_request_is_one_event_with_what_a_team_needs() -> None:
     assert set(entries[0].assignees) and all(a in description for a in entries[0].assignees)
     assert str(exam["STATUS"]) == "TENTATIVE"  # the tier awaits approval
     assert str(events["geo-dept.event-requests.4@event-support-bot"]["STATUS"]) == "CONFIRMED"
+
+
+def test_a_multi_day_event_with_daily_hours_is_one_event_per_day() -> None:
+    entry = entry_for(5, "UTC", "March 12, 2027", "March 16, 2027",
+                      daily_hours="9am - 1pm America/Chicago")
+    one_day = entry_for(6, "America/Chicago", "2027-03-12 09:00", "2027-03-12 12:00")
+    cal = Calendar.from_ical(render_calendar([entry, one_day], NOW))
+    events = [(str(e["uid"]), str(e["summary"]), e.decoded("dtstart"), e.decoded("dtend"))
+              for e in cal.walk("VEVENT")]
+    days = [e for e in events if ".5." in e[0]]
+    # Chicago changes to daylight time on 14 March: 15:00 UTC before, 14:00 after
+    assert [(start, end) for _, _, start, end in days] == [
+        (datetime(2027, 3, d, h, tzinfo=UTC), datetime(2027, 3, d, h + 4, tzinfo=UTC))
+        for d, h in ((12, 15), (13, 15), (14, 14), (15, 14), (16, 14))]
+    assert [uid for uid, *_ in days] == [
+        f"geo-dept.event-requests.5.{n}@event-support-bot" for n in range(1, 6)]
+    assert [summary.rsplit(" (", 1)[1] for _, summary, *_ in days] == [
+        f"day {n} of 5)" for n in range(1, 6)]
+    assert [uid for uid, *_ in events if ".5." not in uid] == [
+        "geo-dept.event-requests.6@event-support-bot"]  # one session: one event, as before
 
 
 @pytest.mark.parametrize(

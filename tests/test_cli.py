@@ -37,7 +37,8 @@ def clean_env() -> dict[str, str]:
 
 
 CONTRACT_KEYS = {"is_event_request", "event_type", "tier", "start", "end", "timezone",
-                 "attendees", "labels", "assignees", "errors", "sizing", "checklist", "comment"}
+                 "daily_hours", "attendees", "labels", "assignees", "errors", "sizing",
+                 "checklist", "comment"}
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "examples").glob("*.md")))
@@ -115,6 +116,23 @@ def test_plan_reads_a_created_at_without_an_offset_as_utc(tmp_path: Path) -> Non
     out = run("plan", str(path), "--now", "2027-02-01T00:00:00Z", "--format", "json")
     assert out.returncode == 0 and "created_at" not in out.stderr
     assert "short-notice" in json.loads(out.stdout)["labels"]  # opened 9 days before
+
+
+def test_plan_gives_the_daily_hours_and_shows_the_sessions(tmp_path: Path) -> None:
+    body = json.loads((ROOT / "examples" / "issue-opened.json").read_text())["issue"]["body"]
+    body = (body.replace("2027-03-09 13:00", "March 9, 2027").replace("2027-03-09 16:15",
+                                                                      "March 11, 2027")
+            .replace("### Daily active hours\n\n_No response_",
+                     "### Daily active hours\n\n9am – 1pm US/Pacific"))
+    data = json.loads(run("plan", str(payload_file(tmp_path, body=body)), "--now", NOW,
+                          "--format", "json").stdout)
+    assert data["errors"] == []
+    assert data["daily_hours"] == {"start": "09:00", "end": "13:00", "timezone": "US/Pacific"}
+    assert data["start"] == "2027-03-09T17:00:00Z" and data["end"] == "2027-03-11T21:00:00Z"
+    assert "| **Sessions** | 3 days, 09:00–13:00 US/Pacific each day |" in data["comment"]
+    plain = json.loads(run("plan", "examples/issue-opened.json", "--now", NOW,
+                           "--format", "json").stdout)
+    assert plain["daily_hours"] is None and "**Sessions**" not in plain["comment"]
 
 
 def test_plan_labels_and_assignees_are_the_bots_own(tmp_path: Path) -> None:

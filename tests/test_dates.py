@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -16,9 +18,11 @@ from bot.core.dates import (
     Zone,
     format_local,
     format_utc,
+    parse_daily_hours,
     parse_when,
     parse_window,
     resolve_zone_field,
+    split_field,
     split_range,
 )
 
@@ -143,9 +147,36 @@ def when(text: str, tz_field: str | None = None, opened: datetime = OPENED,
         ("2026-07-01 09:00 ist", "Asia/Kolkata", "2026-07-01 03:30", "Asia/Kolkata", "field"),
         ("2026-07-01 09:00 IST", "Europe/Dublin", "2026-07-01 08:00", "Europe/Dublin", "field"),
         ("2026-07-01 09:00 CT", "America/Chicago", "2026-07-01 14:00", "America/Chicago",
-         "field"),  # the generic name of CST/CDT
+         "written"),  # the generic name of CST/CDT: the US zone itself
         ("2026-07-01 09:00 ET", "America/New_York", "2026-07-01 13:00", "America/New_York",
-         "field"),
+         "written"),
+        # as a hub operator's champions write them
+        ("June 2nd 2027, 1PM ET", None, "2027-06-02 17:00", "America/New_York", "written"),
+        ("Jan 2nd 2027, 1PM ET", None, "2027-01-02 18:00", "America/New_York", "written"),
+        ("Dec 1 2026 9am ET", "Europe/Paris", "2026-12-01 14:00", "America/New_York",
+         "written"),
+        ("2027-06-08 9am PT", None, "2027-06-08 16:00", "America/Los_Angeles", "written"),
+        ("2027-12-08 9am pt", None, "2027-12-08 17:00", "America/Los_Angeles", "written"),
+        ("2027-06-08 9am MT", None, "2027-06-08 15:00", "America/Denver", "written"),
+        ("June 8 2027 9am Pacific", None, "2027-06-08 16:00", "America/Los_Angeles",
+         "written"),
+        ("June 8 2027 9am Eastern Time", None, "2027-06-08 13:00", "America/New_York",
+         "written"),
+        ("June 8 2027 9am Central", None, "2027-06-08 14:00", "America/Chicago", "written"),
+        ("9/14/2027 9 AM Mountain", None, "2027-09-14 15:00", "America/Denver", "written"),
+        ("Jan 3 2027 930am US/Central", None, "2027-01-03 15:30", "US/Central", "written"),
+        ("Jan 3 2027 1030 pm UTC", None, "2027-01-03 22:30", "UTC", "written"),
+        ("Mar 3, 2027, 09:30 CET (Spain)", None, "2027-03-03 08:30", "+01:00", "written"),
+        ("Mar 3, 2027, 09:30 (Madrid)", None, "2027-03-03 08:30", "Europe/Madrid", "written"),
+        ("Mar 3, 2027, 09:30 (Italy)", None, "2027-03-03 08:30", "Europe/Rome", "written"),
+        ("Jun 3 2027 10am PT (Seattle)", None, "2027-06-03 17:00", "America/Los_Angeles",
+         "written"),
+        ("Jan 3 2027 1pm CST (New Orleans, USA)", None, "2027-01-03 19:00", "-06:00",
+         "written"),
+        ("https://arewemeetingyet.com/Europe/Madrid/2027-03-03/09:30/My-workshop", None,
+         "2027-03-03 08:30", "Europe/Madrid", "written"),
+        ("<https://www.arewemeetingyet.com/UTC/2027-03-03/09:30/" + "x" * 300 + ">", None,
+         "2027-03-03 09:30", "UTC", "written"),
         ("2026-07-01 09:00 Asia/Kolkata IST", None, "2026-07-01 03:30", "Asia/Kolkata",
          "written"),  # a written IANA name settles it too
     ],
@@ -207,7 +238,15 @@ def test_reads_what_people_write(text: str, tz_field: str | None, expected_utc: 
         # zones: unknown abbreviations, names, offsets
         ("Dec 1 2026 9am IST", None, "I don't know the time zone IST"),
         ("Dec 1 2026 9am BST", None, "I don't know the time zone BST"),
-        ("Dec 1 2026 9am ET", None, "I don't know the time zone ET"),
+        ("Dec 1 2026 9am XT", None, "I don't know the time zone XT"),
+        ("Dec 1 2026 9am (IST)", None, "I don't know the time zone IST"),
+        ("Dec 1 2027 9am (Tuesday)", None, "is a Wednesday, not a Tuesday"),
+        ("Dec 1 2027 9am (or 10am)", None, "more than one time"),
+        ("Jan 3 2027 975am UTC", None, "is not a date and time I can read"),
+        ("April 8, 2027", None, "has a date but no time"),  # unless the caller says the time
+        ("https://arewemeetingyet.com/Europe/Nowhere/2027-03-03/09:30/x", None,
+         "is not a time zone I know"),
+        ("https://arewemeetingyet.com/UTC/2027-03-03/09:30/x 10am", None, "more than one time"),
         ("Dec 1 2026 9am TBD", None, "I don't know the time zone TBD"),
         ("Dec 1 2026 9am IST", None, "or set the time zone field to the zone's IANA name"),
         ("Dec 1 2026 9am IST", "UTC+5:30", "I don't know the time zone IST"),
@@ -517,8 +556,8 @@ def test_zone_field_config_abbreviations(text: str, abbreviations: dict[str, str
     ("text", "fragment"),
     [
         ("IST", '`IST` is not a time zone I know'),
-        ("Central", "is not a time zone I know; write an IANA name like America/Chicago"),
-        ("Pacific Time", "is not a time zone I know"),
+        ("Central Europe", "is not a time zone I know; write an IANA name like America/Chicago"),
+        ("Pacific Standard", "is not a time zone I know"),
         ("(UTC-06:00) Central Time (US & Canada)", "is not a time zone I know"),
         ("Mars/Olympus", "is not a time zone I know"),
         ("UTC+15", "is not a UTC offset"),
@@ -683,6 +722,10 @@ def test_written_zone_shown_as_written() -> None:
         "`Dec 1 2026 9am`", "**Dec 1 2026 9am**", "@org/team Dec 1 2026 9am", "Dec " * 50,
         "9999-12-31 23:59", "0001-01-01 00:00", "Dec 1 99999 9am", "ﷺ" * 30,
         "2026-12-01 09:00 +99:99", "2026-12-01 09:00 UTC+999", "12:00:00.1234567",
+        # the new forms, at their length limits
+        "Dec 1 2026 9am (" + "a" * 70 + ")", "Dec 1 2026 9am " + "(a, " * 45, "9" * 197 + "am",
+        "https://arewemeetingyet.com/" + "a/" * 490, "arewemeetingyet.com/UTC/2026-12-01/9:00/"
+        + "x" * 1000, "June 8-" + "1" * 190, "June " + "8-" * 95, "ET " * 60, "(Spain) " * 25,
     ],
 )
 def test_hostile_input_is_a_date_error(text: str) -> None:
@@ -693,6 +736,20 @@ def test_hostile_input_is_a_date_error(text: str) -> None:
     message = str(caught.value)
     assert len(message) < 400
     assert message.isprintable()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "x" * 100_000, "9am-" * 50, "9am - " + "1" * 190 + "pm", "June " + "8-" * 95,
+     "9am-1pm (" + "a" * 70 + ")", "9:00-" * 40, "Dec 1 2026 9am to Dec 2 2026 1pm"],
+)
+def test_hostile_daily_hours_and_ranges_are_bounded(text: str) -> None:
+    begun = time.monotonic()
+    with contextlib.suppress(DateError):
+        split_field(text)
+    with pytest.raises(DateError):
+        parse_daily_hours(text, field_zone=field(None))
+    assert time.monotonic() - begun < 1.0
 
 
 def test_non_string_input_is_a_date_error() -> None:
@@ -784,3 +841,46 @@ def test_shown_times_read_back(instant: datetime, zone_text: str) -> None:
         assert "happens twice" in str(e)  # the repeated hour shown without its offset
         return
     assert again.utc == instant
+
+
+# --- places in brackets, and a day with no time --------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "tz_field", "expected_utc", "fragment"),
+    [
+        ("Mar 3, 2027, 09:30 CET (Spain)", None, "2027-03-03 08:30", ""),  # confirms
+        ("Jan 3 2027 1pm CST (New Orleans, USA)", None, "2027-01-03 19:00", ""),
+        ("Jun 3 2027 10am PT (Seattle)", None, "2027-06-03 17:00", ""),  # unknown beside a zone
+        ("Mar 3, 2027, 09:30 CET (London)", None, "2027-03-03 08:30",
+         "`London` is not on CET (UTC+01:00) on 3 March 2027; the time was read in CET"),
+        ("Dec 1 2027 9am (Seattle)", "Europe/Paris", "2027-12-01 08:00",
+         "I don't know where `Seattle` is, so the time was read in Europe/Paris"),
+        ("Dec 1 2027 9am (USA)", "Europe/Paris", "2027-12-01 08:00",
+         "`USA` has more than one time zone, so the time was read in Europe/Paris"),
+        ("Dec 1 2027 9am (Chicago) (Spain)", None, "2027-12-01 09:00", "I don't know where"),
+    ],
+)
+def test_a_place_in_brackets_settles_confirms_or_is_said(text: str, tz_field: str | None,
+                                                         expected_utc: str, fragment: str) -> None:
+    result = when(text, tz_field)
+    assert result.utc == utc(expected_utc)
+    assert (fragment in result.note) if fragment else result.note == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "tz_field", "date_only", "expected_utc", "whole_day"),
+    [
+        ("April 8, 2027", "America/Los_Angeles", clock_time(9, 0), "2027-04-08 16:00", False),
+        ("April 8, 2027", "America/Los_Angeles", "whole day", "2027-04-08 07:00", True),
+        ("April 8, 2027", "America/Los_Angeles", "end of day", "2027-04-09 07:00", False),
+        ("April 8, 2027", None, clock_time(13, 0), "2027-04-08 13:00", False),
+        ("2027-04-08 10:00", None, clock_time(9, 0), "2027-04-08 10:00", False),  # as written
+        ("April 8", "Europe/Madrid", clock_time(9, 30), "2027-04-08 07:30", False),
+    ],
+)
+def test_a_day_with_no_time(text: str, tz_field: str | None,
+                            date_only: Any, expected_utc: str, whole_day: bool) -> None:
+    result = parse_when(text, field_zone=field(tz_field), opened_at=utc("2027-01-10 00:00"),
+                        date_only=date_only)
+    assert result.utc == utc(expected_utc)
+    assert ("read as the whole day" in result.note) == whole_day

@@ -68,6 +68,7 @@ def test_templates_validate_against_schemastore(schema: str, path: Path) -> None
     ("tier", "dropdown", True),
     ("community_rep", "input", False),
     ("details", "textarea", False),
+    ("daily_hours", "textarea", False),
 ])
 def test_form_has_contract_fields(field_id: str, kind: str, required: bool) -> None:
     f = FORM.field(field_id)
@@ -78,8 +79,9 @@ def test_form_has_contract_fields(field_id: str, kind: str, required: bool) -> N
 
 def test_form_fields_are_exactly_the_contract_ones() -> None:
     assert [f.id for f in FORM.fields] == [
-        "hub_url", "event_name", "event_type", "start", "end", "timezone", "attendees",
-        "memory_per_user", "tier", "community_rep", "details",
+        "hub_url", "event_name", "event_type", "start", "end", "timezone",
+        "daily_hours",  # optional, beside the contract's table: the hours of each day
+        "attendees", "memory_per_user", "tier", "community_rep", "details",
     ]
     assert FORM.required_ids == ("hub_url", "event_type", "start", "end", "attendees", "tier")
     assert FORM.labels == ("event-request",)

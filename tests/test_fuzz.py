@@ -34,7 +34,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.commands import BY_NAME, MAX_COMMANDS, Context, Role, decide_all, parse_commands
-from bot.core.dates import DateError, parse_when, resolve_zone_field
+from bot.core.dates import (
+    DateError,
+    parse_daily_hours,
+    parse_when,
+    resolve_zone_field,
+    sessions,
+    split_field,
+)
 from bot.core.model import IssueSnapshot, RepoRef
 from bot.core.plan import plan
 from bot.core.request import read_request
@@ -340,7 +347,11 @@ zone_text = st.one_of(st.none(), st.sampled_from(
 @fuzz(300)
 @given(text=st.lists(hostile_line | st.sampled_from(
     ["2027", "03", "/", "-", ":", "13:00", "9am", "noon", "midnight", "March", "Tue", "T",
-     "Z", "+02:00", "UTC", "EST", "PST", "IST", "BST", " ", "to", "2/29", "31"]),
+     "Z", "+02:00", "UTC", "EST", "PST", "IST", "BST", " ", "to", "2/29", "31",
+     # the forms a hub operator's champions write
+     "ET", "PT", "Pacific", "Mountain", "US/Central", "(", ")", "(Spain)", "(New Orleans, USA)",
+     "930am", "2nd", "June 8-10", "8-", ",", "https://arewemeetingyet.com/Europe/Madrid/",
+     "2027-03-03/09:30/x"]),
     max_size=10).map("".join), zone=zone_text, opened_days=st.integers(-1000, 1000))
 def test_the_date_parser_gives_a_when_or_a_date_error(text: str, zone: str | None,
                                                       opened_days: int) -> None:
@@ -358,6 +369,32 @@ def test_the_date_parser_gives_a_when_or_a_date_error(text: str, zone: str | Non
         return
     assert when.at.tzinfo is not None
     assert 1969 <= when.utc.year <= 2201
+
+
+@fuzz(300)
+@given(text=st.lists(hostile_line | st.sampled_from(
+    ["9am", "1pm", "09:00", "13:00", "-", "\u2013", " to ", " ", "PT", "EDT", "US/Pacific",
+     "(Seattle)", "(", ")", "930am", "noon", "June 8", "Pacific", "IST", ","]),
+    max_size=10).map("".join), zone=zone_text)
+def test_daily_hours_and_ranges_give_a_value_or_a_date_error(text: str, zone: str | None) -> None:
+    try:
+        field_zone = resolve_zone_field(zone, "UTC", CONFIG.timezone_abbreviations)
+    except DateError:
+        return
+    began = time.perf_counter()
+    with contextlib.suppress(DateError):
+        start, end = split_field(text, CONFIG.timezone_abbreviations)
+        assert end is None or (start and end)  # a range has both ends
+    try:
+        daily = parse_daily_hours(text, field_zone=field_zone,
+                                  abbreviations=CONFIG.timezone_abbreviations)
+    except DateError as e:
+        assert str(e)
+    else:
+        assert daily.start < daily.end
+        days = sessions(NOW, NOW + timedelta(days=31), daily)
+        assert 30 <= len(days) <= 32 and all(s.start < s.end for s in days)
+    assert time.perf_counter() - began < BOUND
 
 
 # --- commands ------------------------------------------------------------------------------

@@ -206,3 +206,17 @@ def test_a_person_removing_a_rotation_engineer_is_not_overruled() -> None:
     swapped = replace(landed, assignees=(*landed.assignees, "volunteer"))
     _, desired = plan(swapped, status_with(triage.state, swapped), CONFIG, FORM, NOW)
     assert added not in desired.assignees_add and desired.assignees_remove == ()
+
+
+def test_a_multi_day_event_with_daily_hours_has_its_checklist_once() -> None:
+    """Items stay per event; the on-call watch follows the first session, which starts at
+    the daily hours even when the start box says earlier, and the scale-down the last."""
+    triage, _ = plan(issue(start="2027-02-01 07:00", end="2027-02-03 17:00",
+                           timezone="Europe/Berlin", daily_hours="9am-1pm"),
+                     None, CONFIG, FORM, NOW)
+    assert triage.errors == () and triage.request is not None
+    assert len(triage.request.sessions) == 3
+    due = {item.id: item.due for item in triage.checklist}
+    assert len(due) == len(triage.checklist)  # no item twice
+    assert due["oncall-watch"] == datetime(2027, 2, 1, 8, 0, tzinfo=timezone.utc)
+    assert due["scale-down"] == datetime(2027, 2, 4, 12, 0, tzinfo=timezone.utc)

@@ -194,3 +194,86 @@ def test_a_valid_request_reads_fully() -> None:
 def test_short_notice_is_measured_from_when_the_issue_was_opened() -> None:
     req = read_request(issue(start="2026-12-01 09:00", end="2026-12-01 10:00"), FORM, CONFIG)
     assert req.short_notice and req.errors == ()
+
+
+# --- dates as a hub operator's champions write them, daily hours, sessions ----------------
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("answers", "start", "end", "sessions"),
+    [
+        # a day with no time: the whole day, or the daily hours
+        ({"start": "April 8, 2027", "end": "April 8, 2027", "timezone": "America/Chicago"},
+         "2027-04-08 05:00", "2027-04-09 05:00", [("2027-04-08 05:00", "2027-04-09 05:00")]),
+        ({"start": "April 8, 2027", "end": "April 10, 2027", "timezone": None,
+          "daily_hours": "9am – 1pm US/Pacific"},
+         "2027-04-08 16:00", "2027-04-10 20:00",
+         [("2027-04-08 16:00", "2027-04-08 20:00"), ("2027-04-09 16:00", "2027-04-09 20:00"),
+          ("2027-04-10 16:00", "2027-04-10 20:00")]),
+        # a range in the start box, the end box left empty
+        ({"start": "June 8-10 2027", "end": None, "timezone": None,
+          "daily_hours": "10am-2pm PT (Seattle)"},
+         "2027-06-08 17:00", "2027-06-10 21:00",
+         [("2027-06-08 17:00", "2027-06-08 21:00"), ("2027-06-09 17:00", "2027-06-09 21:00"),
+          ("2027-06-10 17:00", "2027-06-10 21:00")]),
+        ({"start": "June 8 2027 10am EDT to 2pm EDT", "end": None, "timezone": None},
+         "2027-06-08 14:00", "2027-06-08 18:00", [("2027-06-08 14:00", "2027-06-08 18:00")]),
+        # the same range pasted in both boxes
+        ({"start": "June 8-10 2027", "end": "June 8-10 2027", "timezone": "UTC"},
+         "2027-06-08 00:00", "2027-06-11 00:00", [("2027-06-08 00:00", "2027-06-11 00:00")]),
+        # a time range in the end box is no range: the end is read as written, or refused
+        ({"start": "June 7 2027 4pm UTC", "end": "June 8 2027 10am UTC", "timezone": None},
+         "2027-06-07 16:00", "2027-06-08 10:00", [("2027-06-07 16:00", "2027-06-08 10:00")]),
+        ({"start": "June 7 2027 10am EDT to 2pm EDT", "end": "June 7 2027 10am EDT to 2pm EDT",
+          "timezone": None},
+         "2027-06-07 14:00", "2027-06-07 18:00", [("2027-06-07 14:00", "2027-06-07 18:00")]),
+        # times written in full are kept; the daily hours clip the first and last days
+        ({"start": "June 2nd 2027, 11AM ET", "end": "June 3rd 2027, 10AM ET", "timezone": None,
+          "daily_hours": "9am-1pm ET"},
+         "2027-06-02 15:00", "2027-06-03 14:00",
+         [("2027-06-02 15:00", "2027-06-02 17:00"), ("2027-06-03 13:00", "2027-06-03 14:00")]),
+        ({"start": "https://arewemeetingyet.com/Europe/Madrid/2027-03-03/09:30/My-workshop",
+          "end": "Mar 3, 2027, 12:30 CET (Spain)", "timezone": None},
+         "2027-03-03 08:30", "2027-03-03 11:30", [("2027-03-03 08:30", "2027-03-03 11:30")]),
+    ],
+)
+def test_dates_as_written_and_sessions(answers: dict[str, Any], start: str, end: str,
+                                       sessions: list[tuple[str, str]]) -> None:
+    request = read_request(issue(**answers), FORM, CONFIG)
+    assert request.errors == ()
+    assert (request.start, request.end) == (_utc(start), _utc(end))
+    assert [(s.start, s.end) for s in request.sessions] == [
+        (_utc(a), _utc(b)) for a, b in sessions]
+
+
+@pytest.mark.parametrize(
+    ("answers", "field", "fragment"),
+    [
+        ({"daily_hours": "1pm-9am PT"}, "daily_hours", "must end after they start"),
+        ({"daily_hours": "10am PT to 2pm ET"}, "daily_hours", "names two time zones"),
+        ({"daily_hours": "mornings"}, "daily_hours", "is not a start and an end time"),
+        ({"daily_hours": "9am-1pm XYZ"}, "daily_hours", "I don't know the time zone XYZ"),
+        ({"start": "2027-02-01 14:00", "end": "2027-02-01 16:00", "daily_hours": "9am-1pm"},
+         "daily_hours", "no day between the start and the end"),
+        ({"start": "June 8-10 2027", "end": "June 12 2027"}, "end",
+         "is not where the range in the start ends"),
+        ({"start": "June 8-10 2027 9am", "end": None}, "start", "is not a date and time"),
+        ({"start": "April 8, 2027", "end": None}, "end", "is required"),
+        ({"start": "June 7 2027 4pm", "end": "June 8 2027 9am - 5pm"}, "end",
+         "holds more than one time"),
+    ],
+)
+def test_dates_as_written_that_are_not_certain_are_asked_about(
+        answers: dict[str, Any], field: str, fragment: str) -> None:
+    request = read_request(issue(**answers), FORM, CONFIG)
+    assert request.sessions == ()
+    assert any(e.field == field and fragment in e.message for e in request.errors), request.errors
+
+
+def test_an_event_without_daily_hours_is_one_session() -> None:
+    request = read_request(issue(), FORM, CONFIG)
+    assert request.daily_hours is None
+    assert [(s.start, s.end) for s in request.sessions] == [(request.start, request.end)]

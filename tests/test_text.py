@@ -48,6 +48,7 @@ def test_mention(login: str, expected: str) -> None:
         (" a ", "`a`"),
         ("**bold** https://evil.example @someone", "`**bold** https://evil.example @someone`"),
         ("two\nlines", "`two lines`"),
+        ("\x1b", ""), ("\u202e \x00", ""),  # nothing printable: nothing to show, no crash
     ],
 )
 def test_code_is_one_span_that_text_cannot_end(written: str, shown: str) -> None:

@@ -180,7 +180,10 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
 
     checklist: tuple[ChecklistItem, ...] = ()
     if request.start is not None and request.end is not None and request.zone is not None:
-        checklist = checklist_for(request.event_type, request.start, request.end,
+        # per event, not per day: from the first session's start to the last one's end
+        first, last = (request.sessions[0].start, request.sessions[-1].end) \
+            if request.sessions else (request.start, request.end)
+        checklist = checklist_for(request.event_type, first, last,
                                   request.zone.tz, config.checklist, tier.effective)
 
     all_errors = tuple(errors)

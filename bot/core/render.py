@@ -135,6 +135,16 @@ def _sizing_line(s: Sizing | None, req: EventRequest, config: Config) -> str:
     return line
 
 
+def _sessions_line(req: EventRequest) -> str:
+    """``3 days, 09:00–13:00 America/Los_Angeles each day``."""
+    daily, count = req.daily_hours, len(req.sessions)
+    if daily is None:
+        return "—"
+    zone = daily.zone.abbreviation or daily.zone.label
+    return (f"{count} day{'s' if count != 1 else ''}, {daily.start:%H:%M}–{daily.end:%H:%M} "
+            f"{zone} each day")
+
+
 def _engineers_line(view: StatusView) -> str:
     names = ", ".join(text.mention(a) for a in view.assignees) or "nobody yet"
     pick = view.pick
@@ -221,6 +231,7 @@ def render_status(view: StatusView, config: Config) -> str:
         ("Type", req.event_type),
         ("Starts", _when(req.start, req.zone)),
         ("Ends", _when(req.end, req.zone)),
+        *([("Sessions", _sessions_line(req))] if req.daily_hours and req.sessions else []),
         ("Attendees", _attendees(req.attendees)),
         ("Tier", _tier_line(view.tier, config, _unread_tier(view))),
         ("Engineers", _engineers_line(view)),

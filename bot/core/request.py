@@ -14,7 +14,19 @@ from urllib.parse import urlsplit
 
 from . import text
 from .config import EVENT_TYPES, Config, parse_memory_gib
-from .dates import DateError, When, Zone, parse_when, resolve_zone_field
+from .dates import (
+    DailyHours,
+    DateError,
+    Session,
+    When,
+    Zone,
+    parse_daily_hours,
+    parse_when,
+    resolve_zone_field,
+    sessions,
+    split_days,
+    split_field,
+)
 from .form_map import bound_form, yes_no
 from .forms import FormTemplate, ParsedForm, has_required_headings, parse_form_body
 from .model import IssueSnapshot
@@ -69,6 +81,8 @@ class EventRequest:
     notes: tuple[str, ...] = ()  # warnings (dates, the community rep), not errors
     community_reps: tuple[str, ...] = ()  # every handle given, in order
     memory_written: str | None = None  # the memory answer as written, e.g. "4 GB"
+    daily_hours: DailyHours | None = None  # the hours of each day participants are active
+    sessions: tuple[Session, ...] = ()  # the active time; empty when the dates are unreadable
 
     @property
     def usable(self) -> bool:
@@ -271,7 +285,12 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
     event_type, type_source = classify(dropdown, name, issue.title, details, config)
 
     start_raw = need("start", fields.get("start"))
-    end_raw = need("end", fields.get("end"))
+    range_end: str | None = None  # the end of a range written in the start box
+    if start_raw and override is None:
+        start_raw, range_end = _split(start_raw, config)
+    end_raw = fields.get("end") if range_end else need("end", fields.get("end"))
+    if end_raw and override is None:  # the start's range pasted again, or "June 8-10": the 10th
+        end_raw = (range_end if end_raw == fields.get("start") else None) or _last_day(end_raw)
     if override is not None:
         start_raw, end_raw = override.start, override.end or end_raw
     zone: Zone | None = None
@@ -282,25 +301,46 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
                                   config.timezone_abbreviations)
     except DateError as e:
         errors.append(FieldError("timezone", str(e)))
+    daily: DailyHours | None = None
+    daily_raw = fields.get("daily_hours")
+    if zone is not None and daily_raw and daily_raw.strip():
+        try:
+            daily = parse_daily_hours(daily_raw, field_zone=zone,
+                                      abbreviations=config.timezone_abbreviations)
+        except DateError as e:
+            errors.append(FieldError("daily_hours", str(e)))
+        else:  # hours written with a zone say where the champion's days are
+            zone = daily.zone if daily.zone.source == "written" else zone
     if zone is not None and start_raw:
         try:
             start_when = parse_when(start_raw, field_zone=zone, opened_at=issue.created_at,
-                                    abbreviations=config.timezone_abbreviations)
+                                    abbreviations=config.timezone_abbreviations,
+                                    date_only=daily.start if daily else "whole day")
         except DateError as e:
             errors.append(FieldError("start", str(e)))
-    if zone is not None and end_raw and start_when is not None:
+    if zone is not None and (end_raw or range_end) and start_when is not None:
         try:
             # An end written without a zone is in the zone the start was written in.
             end_zone = start_when.zone if start_when.zone.source == "written" else zone
-            end_when = parse_when(end_raw, field_zone=end_zone, opened_at=issue.created_at,
+            end_when = parse_when(end_raw or range_end or "", field_zone=end_zone,
+                                  opened_at=issue.created_at,
                                   abbreviations=config.timezone_abbreviations,
-                                  after=start_when.at)
+                                  after=start_when.at,
+                                  date_only=daily.end if daily else "end of day")
+            if range_end and end_raw and override is None:
+                ranged = parse_when(range_end, field_zone=end_zone, opened_at=issue.created_at,
+                                    abbreviations=config.timezone_abbreviations,
+                                    after=start_when.at,
+                                    date_only=daily.end if daily else "end of day")
+                if ranged.at != end_when.at:
+                    end_when = None
+                    raise DateError("is not where the range in the start ends; give one end")
         except DateError as e:
             errors.append(FieldError("end", str(e)))
     elif zone is not None and end_raw:
         try:  # still check the end alone, so every problem is listed at once
             parse_when(end_raw, field_zone=zone, opened_at=issue.created_at,
-                       abbreviations=config.timezone_abbreviations)
+                       abbreviations=config.timezone_abbreviations, date_only="end of day")
         except DateError as e:
             errors.append(FieldError("end", str(e)))
 
@@ -317,6 +357,12 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         errors.append(FieldError("end", "is more than 31 days after the start; for longer "
                                         "support, open one request per event"))
         end = None
+    spans: tuple[Session, ...] = ()
+    if start is not None and end is not None and (daily or not (daily_raw and daily_raw.strip())):
+        spans = sessions(start, end, daily)
+        if not spans:
+            errors.append(FieldError("daily_hours", "no day between the start and the end has "
+                                                    "any of these hours; check all three"))
     short_notice = (start is not None and not start_in_past
                     and start - opened < timedelta(days=config.notice_days))
     notice_note = _notice_note(yes_no(fields, "notice"), start, start_in_past, short_notice,
@@ -361,7 +407,7 @@ def read_request(issue: IssueSnapshot, form: FormTemplate, config: Config,
         notes=tuple(dict.fromkeys([*(w.note for w in (start_when, end_when) if w and w.note),
                                    *([rep_note] if rep_note else []),
                                    *([notice_note] if notice_note else [])])),
-        community_reps=reps, memory_written=memory_written,
+        community_reps=reps, memory_written=memory_written, daily_hours=daily, sessions=spans,
     )
 
 
@@ -376,6 +422,21 @@ def _notice_note(said: bool | None, start: datetime | None, start_in_past: bool,
                 f"{days} days after this issue was opened; check the dates.")
     return (f"The form says the event is less than {notice_days} days away, but it starts "
             f"{days} days after this issue was opened; check the dates.")
+
+
+def _last_day(raw: str) -> str:
+    try:
+        days = split_days(raw)
+    except DateError:
+        return raw  # too long: parse_when says so
+    return days[1] if days else raw
+
+
+def _split(raw: str, config: Config) -> tuple[str, str | None]:
+    try:
+        return split_field(raw, config.timezone_abbreviations)
+    except DateError:
+        return raw, None  # too long or unreadable: parse_when says why
 
 
 def field_label(form: FormTemplate, field_id: str | None) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..core.dates import Session
 from ..core.model import HubBooking, IssueSnapshot
 from ..core.status import DispatchRecord
 from ..core.triage import Triage
@@ -50,6 +51,7 @@ class IndexEntry:
     created_at: datetime
     prewarm_nodes: int | None = None
     confirmed: bool = False  # only a confirmed request books nodes on its hub
+    sessions: tuple[Session, ...] = ()  # one per day of daily hours, else start..end
 
     @property
     def key(self) -> tuple[str, int]:
@@ -85,7 +87,7 @@ def entry_from(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str]) -> 
         cancelled=triage.state.cancelled_by is not None, open=issue.state == "open",
         created_at=issue.created_at,
         prewarm_nodes=triage.sizing.prewarm_nodes if triage.sizing else None,
-        confirmed=triage.confirmed,
+        confirmed=triage.confirmed, sessions=req.sessions,
     )
 
 

@@ -7,7 +7,8 @@ description, and the issue as its URL. Each UID is derived from the issue
 alone (``owner.repo.number@event-support-bot``), so a calendar client that
 refreshes the feed updates an event that moved instead of adding a second.
 A request whose dates cannot be read yet has nothing to place and is left
-out until it is fixed.
+out until it is fixed. An event with daily hours is one VEVENT per day's session,
+each UID the issue's with the day's number (``owner.repo.number.2@...``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ CALENDAR_NAME = "Event support: upcoming events"
 REFRESH_MINUTES = 15
 
 
-def event_uid(repo: str, number: int) -> str:
+def event_uid(repo: str, number: int, day: int | None = None) -> str:
     """Stable across renames of case; unambiguous (owners have no dots, numbers none)."""
     owner, _, name = repo.lower().partition("/")
-    return f"{owner}.{name}.{number}@{UID_DOMAIN}"
+    suffix = "" if day is None else f".{day}"
+    return f"{owner}.{name}.{number}{suffix}@{UID_DOMAIN}"
 
 
 def tier_text(entry: IndexEntry) -> str:
@@ -79,22 +81,32 @@ def build_calendar(entries: Iterable[IndexEntry], now: datetime) -> Calendar:
     for entry in entries:
         if entry.start is None or entry.end is None:
             continue
-        event = Event()
-        event.add("uid", event_uid(entry.repo, entry.number))
-        event.add("dtstamp", stamp)
-        event.add("dtstart", entry.start.astimezone(UTC))
-        event.add("dtend", entry.end.astimezone(UTC))
-        event.add("summary", summary_text(entry))
-        event.add("description", description_text(entry))
-        event.add("url", entry.html_url)
-        if entry.hub:
-            event.add("location", entry.hub)
-        tentative = entry.needs_info or entry.tier_status == "pending"
-        event.add("status", "TENTATIVE" if tentative else "CONFIRMED")
-        event.add("categories", [entry.event_type])
-        event.add("transp", "OPAQUE")
-        cal.add_component(event)
+        spans = [(s.start, s.end) for s in entry.sessions] or [(entry.start, entry.end)]
+        for day, (start, end) in enumerate(spans, 1):
+            cal.add_component(_event(entry, stamp, start, end,
+                                     (day, len(spans)) if len(spans) > 1 else None))
     return cal
+
+
+def _event(entry: IndexEntry, stamp: datetime, start: datetime, end: datetime,
+           day: tuple[int, int] | None) -> Event:
+    """One VEVENT: the whole event, or (``day``: its number and the count) one day of it."""
+    event = Event()
+    event.add("uid", event_uid(entry.repo, entry.number, day[0] if day else None))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
+    of = f" (day {day[0]} of {day[1]})" if day else ""
+    event.add("summary", summary_text(entry) + of)
+    event.add("description", description_text(entry))
+    event.add("url", entry.html_url)
+    if entry.hub:
+        event.add("location", entry.hub)
+    tentative = entry.needs_info or entry.tier_status == "pending"
+    event.add("status", "TENTATIVE" if tentative else "CONFIRMED")
+    event.add("categories", [entry.event_type])
+    event.add("transp", "OPAQUE")
+    return event
 
 
 def render_calendar(entries: Iterable[IndexEntry], now: datetime) -> bytes:
