@@ -382,6 +382,8 @@ REFUSALS = {
     "checklist-by-the-champion": Refusal(
         "/checklist", "champion",
         says=("collaborators with write access to this repository or the team leads",)),
+    "confirm-by-the-author": Refusal("/confirm", "champion", says=("`/confirm` can be run by",),
+                                     prewarm=True),
     "prewarm-not-configured": Refusal("/prewarm", "{engineer}",
                                       says=("pre-warming is not configured",)),
     "prewarm-by-the-champion": Refusal("/prewarm", "champion",
