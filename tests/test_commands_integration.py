@@ -4,7 +4,7 @@ loopback fake GitHub (which checks every request against GitHub's OpenAPI descri
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,30 +160,6 @@ async def test_approving_twice_changes_nothing_and_posts_nothing(
         assert writes(fake_github) == [f"POST /repos/{REPO}/issues/comments/{again}/reactions"]
 
 
-async def test_approve_refused_to_a_non_lead(fake_github: FakeGitHub, app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/approve-tier premium", "maint")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert reply == ("@maint, `/approve-tier premium` can be run by the team leads "
-                         "(`@lead-lee` or members of `jupyter-community/leads`); nothing was "
-                         "changed.")
-
-
-async def test_approve_an_unknown_tier_is_refused_with_the_list(
-        fake_github: FakeGitHub, app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/approve-tier platinum", "lead-lee")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "`platinum` is not a support tier" in reply
-        assert "`standard`, `enhanced`, `premium`" in reply
-
-
 # --- /decline-tier --------------------------------------------------------------------------
 
 async def test_decline(fake_github: FakeGitHub, app_key: str) -> None:
@@ -198,21 +174,16 @@ async def test_decline(fake_github: FakeGitHub, app_key: str) -> None:
         assert "goes on at the `standard` tier. Reason: no budget left this term" in reply
 
 
-async def test_decline_refused_and_nothing_to_decline(fake_github: FakeGitHub,
-                                                      app_key: str) -> None:
+async def test_declining_a_tier_that_needs_no_approval_changes_nothing(
+        fake_github: FakeGitHub, app_key: str) -> None:
     seed(fake_github)
     async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/decline-tier", "prof-okafor")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "can be run by the team leads" in reply
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
         free = await opened(fake_github, bot, tier=option("tier", "standard"))
-        before = free.status
-        comment_id = await free.say("/decline-tier", "lead-lee")
+        before, labels = free.status, free.labels
+        await free.say("/decline-tier", "lead-lee")
         [reply] = free.replies
-        assert "nothing to decline" in reply and free.status == before
+        assert "nothing to decline" in reply
+        assert free.status == before and free.labels == labels
 
 
 # --- /assign and /unassign ------------------------------------------------------------------
@@ -231,23 +202,6 @@ async def test_assign_by_a_writer(fake_github: FakeGitHub, app_key: str) -> None
         assert len(fake_github.calls("GET", "/collaborators/maint/permission")) == 1
 
 
-async def test_assign_refused_and_bad_logins(fake_github: FakeGitHub, app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/assign @carol", "reader")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert reply.startswith("@reader, `/assign @carol` can be run by the team leads")
-        assert "the engineers assigned to this issue (`@" in reply
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/assign @carol @not_a_login!", "lead-lee")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "is not a GitHub login. Usage: `/assign [@login ...]`" in reply
-
-
 async def test_an_assigned_engineer_unassigns_themselves(fake_github: FakeGitHub,
                                                          app_key: str) -> None:
     seed(fake_github)
@@ -263,22 +217,6 @@ async def test_an_assigned_engineer_unassigns_themselves(fake_github: FakeGitHub
         await bot.deliver("issues", issues_payload(fake_github, REPO, scene.number, "edited"))
         await bot.settle()
         assert scene.assignees == [second, "carol"]
-
-
-async def test_unassign_refused_and_bad_logins(fake_github: FakeGitHub, app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say(f"/unassign @{assignees[0]}", "champion")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "can be run by the team leads" in reply
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/unassign @@", assignees[0])
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "Usage: `/unassign [@login ...]`" in reply
 
 
 # --- /reschedule ----------------------------------------------------------------------------
@@ -307,24 +245,6 @@ async def test_reschedule_by_the_champion_keeps_ticks(fake_github: FakeGitHub,
         [moved] = scene.replies
         assert moved.startswith("📅 **The event moved** to 2027-03-23 18:00 UTC")
         assert "@prof-okafor" in moved and all(f"@{e}" in moved for e in state.rotation)
-
-
-async def test_reschedule_refused_and_unreadable(fake_github: FakeGitHub,
-                                                 app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/reschedule 2027-03-23 13:00", "reader")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "the issue's author (`@champion`)" in reply
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/reschedule sometime in spring", "champion")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert '`sometime in spring`' in reply
-        assert "Usage: `/reschedule START [END]`" in reply
 
 
 # --- /cancel --------------------------------------------------------------------------------
@@ -374,22 +294,6 @@ async def test_a_cancelled_request_reopened_by_a_person_is_active_again(
         assert entry is not None and not entry.cancelled
 
 
-async def test_cancel_refused_and_with_arguments(fake_github: FakeGitHub, app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/cancel", "stranger")
-        refused(scene, comment_id, before, labels, assignees)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/cancel the pre-warm only", "champion")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "takes nothing after the command" in reply
-        assert fake_github.issue(REPO, scene.number)["state"] == "open"
-
-
 # --- /checklist -----------------------------------------------------------------------------
 
 async def test_checklist_repairs_a_deleted_status_comment(fake_github: FakeGitHub,
@@ -407,16 +311,6 @@ async def test_checklist_repairs_a_deleted_status_comment(fake_github: FakeGitHu
         assert thumbs_up(fake_github, comment_id) == 1
 
 
-async def test_checklist_refused(fake_github: FakeGitHub, app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/checklist", "champion")
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "collaborators with write access to this repository or the team leads" in reply
-
-
 # --- /prewarm -------------------------------------------------------------------------------
 
 HUB = "stat101.midwest.hubs.example.org"
@@ -426,17 +320,6 @@ def prewarm_config() -> Config:
     # The operator lists the hub the requests name: only listed hubs are pre-warmed.
     return replace(CONFIG, prewarm=PrewarmConfig(repository=OPS, max_nodes=20,
                                                  clusters={HUB: "midwest"}))
-
-
-async def test_prewarm_not_configured(fake_github: FakeGitHub, app_key: str) -> None:
-    seed(fake_github)
-    async with running_bot(fake_github, app_key, config=CONFIG) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/prewarm", scene.assignees[0])
-        reply = refused(scene, comment_id, before, labels, assignees)
-        assert "pre-warming is not configured" in reply
-        assert fake_github.dispatches == []
 
 
 async def test_prewarm_dispatches(fake_github: FakeGitHub, app_key: str) -> None:
@@ -453,21 +336,83 @@ async def test_prewarm_dispatches(fake_github: FakeGitHub, app_key: str) -> None
         assert [(d.kind, d.ok) for d in state.dispatches] == [("prewarm", True)]
 
 
-async def test_prewarm_refused_and_too_many_nodes(fake_github: FakeGitHub,
-                                                  app_key: str) -> None:
+# --- refusals: one table, every command --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Refusal:
+    """A command the bot answers with one reply and changes nothing for. ``{engineer}``
+    in the command or as the user stands for the first engineer the rotation assigned."""
+
+    command: str
+    user: str
+    says: tuple[str, ...] = ()  # each in the reply
+    reply: str | None = None  # the whole reply, where its wording is the point
+    prewarm: bool = False  # run under a config that lists the request's hub
+
+
+REFUSALS = {
+    "approve-by-a-writer": Refusal(
+        "/approve-tier premium", "maint",
+        reply="@maint, `/approve-tier premium` can be run by the team leads (`@lead-lee` or "
+              "members of `jupyter-community/leads`); nothing was changed."),
+    "approve-an-unknown-tier": Refusal(
+        "/approve-tier platinum", "lead-lee",
+        says=("`platinum` is not a support tier", "`standard`, `enhanced`, `premium`")),
+    "decline-by-the-rep": Refusal("/decline-tier", "prof-okafor",
+                                  says=("can be run by the team leads",)),
+    "assign-by-a-reader": Refusal(
+        "/assign @carol", "reader",
+        says=("@reader, `/assign @carol` can be run by the team leads",
+              "the engineers assigned to this issue (`@")),
+    "assign-not-a-login": Refusal(
+        "/assign @carol @not_a_login!", "lead-lee",
+        says=("is not a GitHub login. Usage: `/assign [@login ...]`",)),
+    "unassign-by-the-champion": Refusal("/unassign @{engineer}", "champion",
+                                        says=("can be run by the team leads",)),
+    "unassign-not-a-login": Refusal("/unassign @@", "{engineer}",
+                                    says=("Usage: `/unassign [@login ...]`",)),
+    "reschedule-by-a-reader": Refusal("/reschedule 2027-03-23 13:00", "reader",
+                                      says=("the issue's author (`@champion`)",)),
+    "reschedule-unreadable": Refusal(
+        "/reschedule sometime in spring", "champion",
+        says=("`sometime in spring`", "Usage: `/reschedule START [END]`")),
+    "cancel-by-a-stranger": Refusal("/cancel", "stranger", says=("`/cancel` can be run by",)),
+    "cancel-with-arguments": Refusal("/cancel the pre-warm only", "champion",
+                                     says=("takes nothing after the command",)),
+    "checklist-by-the-champion": Refusal(
+        "/checklist", "champion",
+        says=("collaborators with write access to this repository or the team leads",)),
+    "confirm-by-the-author": Refusal("/confirm", "champion", says=("`/confirm` can be run by",),
+                                     prewarm=True),
+    "prewarm-not-configured": Refusal("/prewarm", "{engineer}",
+                                      says=("pre-warming is not configured",)),
+    "prewarm-by-the-champion": Refusal("/prewarm", "champion",
+                                       says=("`/prewarm` can be run by",), prewarm=True),
+    "prewarm-too-many-nodes": Refusal(
+        "/prewarm 999", "lead-lee", says=("NODES must be a whole number from 0 to 20",),
+        prewarm=True),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS.values(), ids=REFUSALS.keys())
+async def test_a_refused_command_is_answered_once_and_changes_nothing(
+        fake_github: FakeGitHub, app_key: str, case: Refusal) -> None:
     seed(fake_github)
-    async with running_bot(fake_github, app_key, config=prewarm_config()) as bot:
+    config = prewarm_config() if case.prewarm else CONFIG
+    async with running_bot(fake_github, app_key, config=config) as bot:
         scene = await opened(fake_github, bot)
         before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/prewarm", "champion")
-        refused(scene, comment_id, before, labels, assignees)
-    async with running_bot(fake_github, app_key, config=prewarm_config()) as bot:
-        scene = await opened(fake_github, bot)
-        before, labels, assignees = scene.status, scene.labels, scene.assignees
-        comment_id = await scene.say("/prewarm 999", "lead-lee")
+        engineer = assignees[0]
+        user = case.user.format(engineer=engineer)
+        comment_id = await scene.say(case.command.format(engineer=engineer), user)
         reply = refused(scene, comment_id, before, labels, assignees)
-        assert "NODES must be a whole number from 0 to 20" in reply
-    assert fake_github.dispatches == []
+        assert reply.startswith(f"@{user}"), reply  # said to the person who asked
+        if case.reply is not None:
+            assert reply == case.reply
+        for said in case.says:
+            assert said in reply, reply
+        assert fake_github.issue(REPO, scene.number)["state"] == "open"
+        assert fake_github.dispatches == []
 
 
 # --- /help ----------------------------------------------------------------------------------

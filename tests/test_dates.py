@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -25,6 +24,8 @@ from bot.core.dates import (
     split_field,
     split_range,
 )
+
+from .expect import assert_a_sentence_for_the_champion
 
 OPENED = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)  # the created_at, unless a case says
 CONFIG_ABBREVIATIONS = {"IST": "Asia/Kolkata", "NPT": "+05:45", "CST": "America/Chicago"}
@@ -776,7 +777,7 @@ def test_parse_when_raises_only_date_error_on_date_like_text(text: str,
         result = when(text, "America/Chicago", after=after,
                       abbreviations=CONFIG_ABBREVIATIONS)
     except DateError as e:
-        assert str(e)
+        assert_a_sentence_for_the_champion(e)
     else:
         assert result.at.tzinfo is not None
 
@@ -784,16 +785,31 @@ def test_parse_when_raises_only_date_error_on_date_like_text(text: str,
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=300))
 def test_parse_when_raises_only_date_error_on_any_text(text: str) -> None:
-    with contextlib.suppress(DateError):
-        when(text)
+    try:
+        result = when(text)
+    except DateError as e:
+        assert_a_sentence_for_the_champion(e)
+    else:
+        assert result.at.tzinfo is not None and result.at.utcoffset() is not None
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(max_size=300), st.lists(_PIECES, max_size=16).map("".join)))
 def test_split_range_and_zone_field_raise_only_date_error(text: str) -> None:
-    for read in (split_range, lambda t: resolve_zone_field(t, "UTC")):
-        with contextlib.suppress(DateError):
-            read(text)
+    try:
+        start, end = split_range(text)
+    except DateError as e:
+        assert_a_sentence_for_the_champion(e)
+    else:  # pieces of what was written; split, neither piece is empty
+        written = " ".join(text.replace("\u201c", '"').replace("\u201d", '"').split())
+        assert " ".join(start.split()) in written
+        assert end is None or (start.strip() and end.strip() and " ".join(end.split()) in written)
+    try:
+        zone = resolve_zone_field(text, "UTC")
+    except DateError as e:
+        assert_a_sentence_for_the_champion(e)
+    else:
+        assert zone.tz.utcoffset(datetime(2026, 1, 1)) is not None and zone.label
 
 
 @settings(max_examples=300, deadline=None)

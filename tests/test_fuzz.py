@@ -50,6 +50,7 @@ from bot.service.app import EventBot, Settings, create_app
 from bot.service.workqueue import WorkQueue
 
 from .botapp import Clock, fast_config
+from .expect import assert_a_sentence_for_the_champion
 from .hostile_bodies import GITHUB_BODY_LIMIT
 from .payloads import webhook_payload
 from .test_faults import FORM, form_body, option
@@ -359,13 +360,13 @@ def test_the_date_parser_gives_a_when_or_a_date_error(text: str, zone: str | Non
     try:
         field_zone = resolve_zone_field(zone, "UTC", CONFIG.timezone_abbreviations)
     except DateError as e:
-        assert str(e)
+        assert_a_sentence_for_the_champion(e)
         return
     try:
         when = parse_when(text, field_zone=field_zone, opened_at=opened,
                           abbreviations=CONFIG.timezone_abbreviations)
     except DateError as e:
-        assert str(e)  # a sentence for the champion, never empty
+        assert_a_sentence_for_the_champion(e)
         return
     assert when.at.tzinfo is not None
     assert 1969 <= when.utc.year <= 2201

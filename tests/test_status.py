@@ -66,9 +66,17 @@ def test_damaged_state_is_empty_not_an_error(blob: str) -> None:
     assert state.approval is None and state.sent == ()
 
 
-@given(st.text(max_size=300))
-def test_any_body_reads_without_error(body: str) -> None:
-    read_status(body)
+_A_STATE = StatusState(cancelled_by="prof-okafor")
+
+
+@given(st.text(max_size=300), st.booleans(), st.text(max_size=100))
+def test_any_body_reads_without_error(before: str, with_block: bool, after: str) -> None:
+    body = before + (state_block(_A_STATE) if with_block else "") + after
+    got = read_status(body, 7)
+    assert (got.id, got.body) == (7, body)
+    assert all(f"<!-- item:{i} -->" in body for i in got.ticked)
+    if "event-support-bot:state" not in before + after:  # the one block, if any, is ours
+        assert got.state == (_A_STATE if with_block else StatusState())
 
 
 @pytest.mark.parametrize(
