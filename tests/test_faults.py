@@ -419,7 +419,7 @@ async def test_no_request_inside_a_retry_after_window(
 async def test_writes_of_an_installation_are_paced(fake_github: FakeGitHub,
                                                    app_key: str) -> None:
     seed(fake_github)
-    interval = 0.05
+    interval = 0.2
     config = faulty_config(write_interval_seconds=interval, write_burst=1)
     async with running_bot(fake_github, app_key, config=config) as running:
         numbers = [fake_github.add_issue(REPO, labels=["event-request"], created_at=OPENED,
@@ -429,9 +429,12 @@ async def test_writes_of_an_installation_are_paced(fake_github: FakeGitHub,
         await running.settle()
     writes = [r for r in fake_github.requests if r.is_write and r.installation_id == INSTALLATION]
     assert len(writes) >= 2 * len(numbers)
-    # Arrival to arrival: each write waited for the one before to end, then the interval.
+    # Arrival to arrival: the bucket starts writes an interval apart; what reaches the
+    # server may be a little closer when one write was delayed on its way (a loaded
+    # machine), never much closer, and on average not closer at all.
     gaps = [b.time - a.time for a, b in zip(writes, writes[1:], strict=False)]
-    assert min(gaps) >= interval, gaps
+    assert min(gaps) >= interval * 0.9, gaps
+    assert (writes[-1].time - writes[0].time) / len(gaps) >= interval * 0.99, gaps
 
 
 @pytest.mark.parametrize(
