@@ -1,4 +1,4 @@
-"""The running bot: routes deliveries to the one sync path, and wires the aiohttp app."""
+"""The running bot: routes deliveries to the one sync path (wired up in ``bot.wiring``)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import aiohttp
-from aiohttp import web
 from cachetools import TTLCache
 
 from ..core.config import Config
@@ -23,7 +21,6 @@ from ..core.request import is_event_request
 from ..core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from ..github.client import DryRunClient, GitHubApp, GitHubClient, GitHubError
 from ..github.labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
-from ..views.dashboard import add_views
 from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
 from .commanding import on_issue_comment
 from .handback import hand_back
@@ -31,8 +28,8 @@ from .index import RequestIndex, entry_from
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
 from .repo_config import RepoConfigs
-from .scheduler import Agenda, Scheduler, note_sync
-from .server import Delivery, DeliveryQueue, webhook_route
+from .scheduler import Agenda, note_sync
+from .server import Delivery
 from .trust import trust_for
 
 log = logging.getLogger("bot.app")
@@ -104,6 +101,14 @@ class EventBot:
     def config(self) -> Config:
         return self.settings.config
 
+    @property
+    def form(self) -> FormTemplate:
+        return self.settings.form
+
+    @property
+    def dry_run(self) -> bool:
+        return self.settings.dry_run
+
     async def bot_login(self) -> str | None:
         if self.github is None:
             return None
@@ -174,7 +179,7 @@ class EventBot:
         issue = result.issue
         if issue is None:
             return
-        note_sync(self, result)
+        note_sync(self.agenda, self.metrics, result, self.config, self.clock())
         if result.triage is None or issue.state != "open":
             self.index.drop(issue.repo.full_name, issue.number)
             return
@@ -417,100 +422,6 @@ class EventBot:
         return sum(c for c in counts if isinstance(c, int))
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    bot: EventBot = request.app["bot"]
-    queue: DeliveryQueue = request.app["queue"]
-    return web.json_response({
-        "status": "ok" if queue.accepting else "shutting-down",
-        "queue_depth": queue.depth,
-        "in_flight": queue.in_flight,
-        "processed": queue.processed,
-        "failed_deliveries": queue.failed,
-        "pending_reconciliation": bot.pending,
-        "dry_run": bot.settings.dry_run,
-    })
-
-
-async def _metrics(request: web.Request) -> web.Response:
-    bot: EventBot = request.app["bot"]
-    return web.Response(body=bot.metrics.render(),
-                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
-
-
-def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSession],
-                                                            GitHubApp | None] | None = None,
-               clock: Callable[[], datetime] = utc_now) -> web.Application:
-    """The aiohttp application; ``github_factory`` builds the App client on start-up."""
-    app = web.Application(client_max_size=26 * 1024 * 1024)
-    metrics = Metrics()
-    app["metrics"] = metrics
-
-    async def on_startup(app: web.Application) -> None:
-        session = aiohttp.ClientSession()
-        app["session"] = session
-        github = github_factory(session) if github_factory else None
-        bot = EventBot(settings, github, metrics, clock)
-        app["bot"] = bot
-        metrics.track_github(lambda: github.stats if github is not None else None)
-        queue = DeliveryQueue(bot.handle, metrics, maxsize=settings.config.server.queue_size,
-                              workers=settings.config.server.workers)
-        app["queue"] = queue
-        app["webhook"] = webhook_route(queue, settings.webhook_secret, metrics)
-        queue.start()
-        if github is not None and not settings.dry_run:
-            app["labels_task"] = asyncio.create_task(bot.sync_labels(), name="labels")
-            if settings.scheduler:
-                # Reconciles at once, then ticks; a background task, so /healthz answers.
-                scheduler = Scheduler(bot)
-                app["scheduler"] = scheduler
-                app["reconcile_task"] = asyncio.create_task(scheduler.run(), name="scheduler")
-            else:
-                # Without the scheduler (a `clock` process runs it), still catch up once,
-                # then keep the dashboard and calendar current without writing.
-                app["reconcile_task"] = asyncio.create_task(_reconcile_on_start(bot))
-                app["index_task"] = asyncio.create_task(_keep_index_fresh(bot),
-                                                        name="index")
-
-    async def on_shutdown(app: web.Application) -> None:
-        queue: DeliveryQueue = app["queue"]
-        queue.accepting = False  # from now on /webhook answers 503
-        # The scheduler's passes are all redone on the next start: the grace goes to
-        # the deliveries GitHub will not send again.
-        for name in ("reconcile_task", "labels_task", "index_task"):
-            task = app.get(name)
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        finished = await queue.drain(settings.config.server.shutdown_grace_seconds)
-        cut_off = queue.pending_deliveries  # read before the workers are stopped
-        await queue.stop()
-        if not finished:
-            # Issues are brought up to date by the next start's reconciliation; commands
-            # are handed back to GitHub, to be delivered again.
-            log.warning("shutting down with %d deliveries unfinished (%s); reconciliation on "
-                        "the next start picks up their issues", len(cut_off),
-                        ", ".join(sorted(d.id for d in cut_off)[:50]))
-        bot: EventBot = app["bot"]
-        await bot.hand_back(cut_off)
-
-    async def on_cleanup(app: web.Application) -> None:
-        await app["session"].close()
-
-    app.on_startup.append(on_startup)
-    app.on_shutdown.append(on_shutdown)
-    app.on_cleanup.append(on_cleanup)
-
-    async def webhook(request: web.Request) -> web.Response:
-        handler: Callable[[web.Request], Awaitable[web.Response]] = request.app["webhook"]
-        return await handler(request)
-
-    app.router.add_post("/webhook", webhook)
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/metrics", _metrics)
-    add_views(app, settings.dashboard_token)  # GET / and GET /events.ics
-    return app
-
-
 def _edit(action: str, payload: dict[str, Any], login: Any, issue: dict[str, Any]
           ) -> Trust | None:
     """A person's edit of the body: who made it, from what, to what (vouched for later)."""
@@ -533,24 +444,3 @@ async def _repositories(client: GitHubClient, installation_id: int) -> list[Repo
             owner, name = full.split("/")
             found.append(RepoRef(owner, name, installation_id))
     return found
-
-
-async def _reconcile_on_start(bot: EventBot) -> None:
-    try:
-        count = await bot.reconcile_all()
-        log.info("start-up reconciliation synced %d open request(s)", count)
-    except Exception:
-        log.exception("start-up reconciliation failed; the scheduler retries it")
-
-
-async def _keep_index_fresh(bot: EventBot) -> None:
-    """A web process without the scheduler: after its start-up reconciliation, refresh
-    the index every ``scheduler.reconcile_seconds`` (reading only; the ``clock`` process
-    does the work)."""
-    while True:
-        await asyncio.sleep(bot.config.scheduler.reconcile_seconds)
-        try:
-            count = await bot.refresh_index()
-            log.info("index refreshed: %d open request(s)", count)
-        except Exception:
-            log.exception("refreshing the index failed; tried again next interval")

@@ -32,7 +32,7 @@ from ..core.request import is_event_request
 from ..core.sealing import StateKeys
 from ..core.status import StatusComment, find_status, seal_status
 from ..core.triage import Triage
-from .dispatching import run_dispatches
+from .workflows import run_dispatches
 
 log = logging.getLogger("bot.apply")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core import outbox
 from ..core.commands import (
@@ -48,9 +48,7 @@ from ..github.client import GitHubClient, GitHubError
 from .apply import SyncResult
 from .dispatching import PrewarmOutcome, prewarm_now
 from .logs import issue_context
-
-if TYPE_CHECKING:
-    from .app import EventBot
+from .ports import Bot
 
 log = logging.getLogger("bot.commands")
 
@@ -166,7 +164,7 @@ class CommandHook:
         return desired
 
 
-async def on_issue_comment(bot: EventBot, action: str, payload: dict[str, Any]) -> None:
+async def on_issue_comment(bot: Bot, action: str, payload: dict[str, Any]) -> None:
     """Run the commands in a new comment on an open event request; anything else is ignored."""
 
     if action == "edited":
@@ -194,7 +192,7 @@ async def on_issue_comment(bot: EventBot, action: str, payload: dict[str, Any]) 
         await _run(bot, repo, seen, issue_json, comment, invocations)
 
 
-async def _on_status_edited(bot: EventBot, payload: dict[str, Any]) -> None:
+async def _on_status_edited(bot: Bot, payload: dict[str, Any]) -> None:
     """A person ticked a box in the status comment: sync, so progress and closing follow."""
 
     repo = repo_from_payload(payload)
@@ -213,7 +211,7 @@ async def _on_status_edited(bot: EventBot, payload: dict[str, Any]) -> None:
             await bot.sync(repo, number)
 
 
-async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: dict[str, Any],
+async def _run(bot: Bot, repo: RepoRef, seen: IssueSnapshot, issue_json: dict[str, Any],
                comment: Comment, invocations: tuple[Invocation, ...]) -> None:
     client = await bot.client_for(repo.installation_id)
     if not isinstance(client, GitHubClient):
@@ -222,7 +220,7 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
     if bot_login is not None and comment.author.lower() == bot_login.lower():
         return
     config = await bot.config_for(client, repo.full_name)
-    form, dry_run = bot.settings.form, bot.settings.dry_run
+    form, dry_run = bot.form, bot.dry_run
     if not is_event_request(seen, form, config):
         return
     now = bot.clock()
@@ -267,7 +265,7 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
             log.info("/%s by %s: %s", inv.name, actor, result)
 
 
-async def _prewarm(bot: EventBot, repo: RepoRef, number: int, nodes: int | None, actor: str,
+async def _prewarm(bot: Bot, repo: RepoRef, number: int, nodes: int | None, actor: str,
                    dry_run: bool, comment_id: int) -> PrewarmOutcome:
     """``/prewarm`` dispatches in a sync of its own (``bot.service.dispatching``), after the
     commands', once per comment however often the comment is run."""
