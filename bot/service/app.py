@@ -12,19 +12,21 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cachetools import TTLCache
+from gidgethub import routing, sansio
 
 from ..core.config import Config
 from ..core.forms import FormTemplate
-from ..core.model import IssueSnapshot, RepoRef, Trust, issue_from_json, repo_from_payload
-from ..core.plan import Reopening, triage
+from ..core.model import IssueSnapshot, RepoRef, Trust, issue_from_json
+from ..core.plan import triage
 from ..core.request import is_event_request
 from ..core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from ..github.client import DryRunClient, GitHubApp, GitHubClient, GitHubError
-from ..github.labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
+from ..github.labels_sync import LabelSyncResult, sync_app_labels
+from . import commanding, installations
 from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
-from .commanding import on_issue_comment
 from .handback import hand_back
 from .index import RequestIndex, entry_from
+from .issues import router as issue_router
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
 from .repo_config import RepoConfigs
@@ -34,10 +36,20 @@ from .trust import trust_for
 
 log = logging.getLogger("bot.app")
 
-TRIAGE_ACTIONS = frozenset({"opened", "edited", "reopened", "closed"})
+# One router per concern, composed once (the shape of python/bedevere's __main__).
+ROUTER = routing.Router(issue_router, commanding.router, installations.router)
+RUN_AGAIN = frozenset({"issue_comment"})  # deliveries kept and run again when they fail
 MAX_COMMAND_ATTEMPTS = 5  # a command delivery that fails this often is given up, loudly
 MAX_UNFINISHED = 10_000
 RECONCILE_INSTALLATIONS_AT_ONCE = 4
+
+
+def routable(delivery: Delivery) -> sansio.Event:
+    """The delivery as gidgethub's router reads it (an ``action`` that is not text: none)."""
+    payload = delivery.payload
+    if "action" in payload and not isinstance(payload["action"], str):
+        payload = {k: v for k, v in payload.items() if k != "action"}
+    return sansio.Event(payload, event=delivery.event, delivery_id=delivery.id)
 
 
 def utc_now() -> datetime:
@@ -188,20 +200,17 @@ class EventBot:
         if entry is not None:
             self.index.put(entry)
 
-    async def handle(self, delivery: Delivery) -> None:
-        payload = delivery.payload
-        if delivery.event == "issues":
-            await self._on_issue(delivery.action, payload)
-        elif delivery.event == "issue_comment":
-            await self._on_comment(delivery)
-        elif delivery.event in ("installation", "installation_repositories"):
-            await self._on_installation(delivery.action, payload)
+    def forget_config(self, repo: str | None) -> None:
+        self.repo_configs.forget(repo)
 
-    async def _on_comment(self, delivery: Delivery) -> None:
-        """Commands; one that fails is kept, since only running it again can redo it."""
+    async def handle(self, delivery: Delivery) -> None:
+        """Route by event and action; a command that fails is kept, since only running it
+        again can redo it (a sync redoes everything else)."""
         try:
-            await on_issue_comment(self, delivery.action, delivery.payload)
+            await ROUTER.dispatch(routable(delivery), self)
         except Exception as e:
+            if delivery.event not in RUN_AGAIN:
+                raise
             _, attempts = self.unfinished.pop(delivery.id, (delivery, 0))
             gone = isinstance(e, GitHubError) and e.status in (404, 410)  # nothing to redo
             if (not gone and attempts + 1 < MAX_COMMAND_ATTEMPTS
@@ -231,65 +240,12 @@ class EventBot:
         for delivery, _ in list(self.unfinished.values()):
             with delivery_context(delivery.id, delivery.issue_key):
                 try:
-                    await self._on_comment(delivery)
+                    await self.handle(delivery)
                 except Exception:
                     log.exception("running the commands of %s again failed", delivery.id)
                     continue
             done += 1
         return done
-
-    async def _on_issue(self, action: str, payload: dict[str, Any]) -> None:
-        repo = repo_from_payload(payload)
-        issue = payload.get("issue")
-        if repo is None or not isinstance(issue, dict) or not isinstance(issue.get("number"),
-                                                                         int):
-            log.warning("issues delivery without a usable repository or issue; dropped")
-            return
-        try:
-            issue_from_json(issue, repo)  # GitHub's payloads always read; anything else is not
-        except ValueError as e:
-            log.warning("issues delivery with an unreadable issue (%s); dropped", e)
-            return
-        if repo.installation_id <= 0 and self.github is not None and not self.settings.dry_run:
-            log.warning("issues delivery without an installation id; dropped")
-            return
-        if action == "labeled":
-            label = payload.get("label")
-            name = label.get("name") if isinstance(label, dict) else None
-            if not isinstance(name, str) or (
-                    name.lower() != self.config.labels.event_request.lower()):
-                return
-        elif action not in TRIAGE_ACTIONS:
-            return
-        sender = payload.get("sender")
-        sender = sender if isinstance(sender, dict) else {}
-        login = sender.get("login")
-        if (action == "reopened" and isinstance(login, str) and login
-                and sender.get("type") != "Bot" and not login.endswith("[bot]")):
-            # A person reopened it: a request cancelled with /cancel comes back.
-            client = await self.client_for(repo.installation_id)
-            config = await self.config_for(client, repo.full_name)
-            hook = Reopening(login, config, self.settings.form, self.clock())
-            result = await self.sync(repo, issue["number"], issue_json=issue, hook=hook)
-            if hook.planned is not None:
-                # The sync reported the request as it was; index it as it now is.
-                self.remember(replace(result, triage=hook.planned))
-            return
-        await self.sync(repo, issue["number"], issue_json=issue,
-                        edited=_edit(action, payload, login, issue))
-
-    async def _on_installation(self, action: str, payload: dict[str, Any]) -> None:
-        inst = payload.get("installation")
-        if not isinstance(inst, dict) or not isinstance(inst.get("id"), int):
-            return
-        if action in ("created", "added", "new_permissions_accepted", "unsuspend"):
-            if action in ("created", "added"):
-                named = repos_in_payload(payload)
-                for repo in named if named is not None else [None]:
-                    self.repo_configs.forget(repo)  # new repositories: read their overrides
-            # Labels first, so the requests reconciled next get them in their colours.
-            await self.sync_labels(inst["id"], repos_in_payload(payload))
-            await self.reconcile_installation(inst["id"])
 
     async def reconcile_installation(self, installation_id: int) -> int:
         """Sync every open event request of one installation; returns how many were synced."""
@@ -420,19 +376,6 @@ class EventBot:
             if isinstance(count, BaseException):
                 raise count  # the others were reconciled; the caller logs and retries
         return sum(c for c in counts if isinstance(c, int))
-
-
-def _edit(action: str, payload: dict[str, Any], login: Any, issue: dict[str, Any]
-          ) -> Trust | None:
-    """A person's edit of the body: who made it, from what, to what (vouched for later)."""
-    changes = payload.get("changes")
-    body = changes.get("body") if isinstance(changes, dict) else None
-    before = body.get("from") if isinstance(body, dict) else None
-    after = issue.get("body")
-    if action != "edited" or not isinstance(login, str) or not isinstance(before, str):
-        return None
-    return Trust(editor=login, edited_from=before,
-                 edited_to=after if isinstance(after, str) else "")
 
 
 async def _repositories(client: GitHubClient, installation_id: int) -> list[RepoRef]:

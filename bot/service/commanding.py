@@ -16,6 +16,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from gidgethub import routing, sansio
+
 from ..core import outbox
 from ..core.commands import (
     CommentOutcome,
@@ -162,6 +164,15 @@ class CommandHook:
             reply = outbox.answering(self.comment_id, outcome.reply)
             desired = replace(desired, replies=(*desired.replies, reply))
         return desired
+
+
+router = routing.Router()
+
+
+@router.register("issue_comment", action="created")
+@router.register("issue_comment", action="edited")
+async def on_comment(event: sansio.Event, bot: Bot) -> None:
+    await on_issue_comment(bot, str(event.data.get("action")), event.data)
 
 
 async def on_issue_comment(bot: Bot, action: str, payload: dict[str, Any]) -> None:

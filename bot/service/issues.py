@@ -1,0 +1,82 @@
+"""``issues`` deliveries -> the one sync path: opened, edited, reopened, closed, labelled.
+
+A router of its own (``gidgethub.routing``), composed with the others' in
+``bot.service.app``; it asks the running bot only through ``bot.service.ports``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from gidgethub import routing, sansio
+
+from ..core.model import Trust, issue_from_json, repo_from_payload
+from ..core.plan import Reopening
+from .ports import Bot
+
+log = logging.getLogger("bot.app")
+
+router = routing.Router()
+
+TRIAGE_ACTIONS = frozenset({"opened", "edited", "reopened", "closed"})
+
+
+async def on_issue(event: sansio.Event, bot: Bot) -> None:
+    """Sync the issue; a ``labeled`` delivery only when the label is the request's own."""
+    payload: dict[str, Any] = event.data
+    action = payload.get("action")
+    repo = repo_from_payload(payload)
+    issue = payload.get("issue")
+    if repo is None or not isinstance(issue, dict) or not isinstance(issue.get("number"),
+                                                                     int):
+        log.warning("issues delivery without a usable repository or issue; dropped")
+        return
+    try:
+        issue_from_json(issue, repo)  # GitHub's payloads always read; anything else is not
+    except ValueError as e:
+        log.warning("issues delivery with an unreadable issue (%s); dropped", e)
+        return
+    if repo.installation_id <= 0 and bot.github is not None and not bot.dry_run:
+        log.warning("issues delivery without an installation id; dropped")
+        return
+    if action == "labeled":
+        label = payload.get("label")
+        name = label.get("name") if isinstance(label, dict) else None
+        if not isinstance(name, str) or (
+                name.lower() != bot.config.labels.event_request.lower()):
+            return
+    sender = payload.get("sender")
+    sender = sender if isinstance(sender, dict) else {}
+    login = sender.get("login")
+    if (action == "reopened" and isinstance(login, str) and login
+            and sender.get("type") != "Bot" and not login.endswith("[bot]")):
+        # A person reopened it: a request cancelled with /cancel comes back.
+        client = await bot.client_for(repo.installation_id)
+        config = await bot.config_for(client, repo.full_name)
+        hook = Reopening(login, config, bot.form, bot.clock())
+        result = await bot.sync(repo, issue["number"], issue_json=issue, hook=hook)
+        if hook.planned is not None:
+            # The sync reported the request as it was; index it as it now is.
+            bot.remember(replace(result, triage=hook.planned))
+        return
+    await bot.sync(repo, issue["number"], issue_json=issue,
+                   edited=_edit(str(action), payload, login, issue))
+
+
+for _action in (*sorted(TRIAGE_ACTIONS), "labeled"):
+    router.add(on_issue, "issues", action=_action)
+
+
+def _edit(action: str, payload: dict[str, Any], login: Any, issue: dict[str, Any]
+          ) -> Trust | None:
+    """A person's edit of the body: who made it, from what, to what (vouched for later)."""
+    changes = payload.get("changes")
+    body = changes.get("body") if isinstance(changes, dict) else None
+    before = body.get("from") if isinstance(body, dict) else None
+    after = issue.get("body")
+    if action != "edited" or not isinstance(login, str) or not isinstance(before, str):
+        return None
+    return Trust(editor=login, edited_from=before,
+                 edited_to=after if isinstance(after, str) else "")
