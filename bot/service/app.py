@@ -23,7 +23,7 @@ from ..core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from ..github.client import DryRunClient, GitHubApp, GitHubClient, GitHubError
 from ..github.labels_sync import LabelSyncResult, sync_app_labels
 from . import commanding, installations
-from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
+from .apply import IssueClient, StateEdit, SyncResult, read_status, sync_request
 from .handback import hand_back
 from .index import RequestIndex, entry_from
 from .issues import router as issue_router
@@ -145,7 +145,7 @@ class EventBot:
         return await sync_app_labels(self.github, self.config_for, installation_id, repos)
 
     async def sync(self, repo: RepoRef, number: int, issue_json: Any = None,
-                   hook: PlanHook | None = None, listed_at: float | None = None,
+                   edit: StateEdit | None = None, listed_at: float | None = None,
                    edited: Trust | None = None) -> SyncResult:
         """One request brought up to date. ``listed_at``: ``issue_json`` comes from a list
         read from GitHub at that moment (``time.monotonic``), not from a webhook payload;
@@ -156,13 +156,13 @@ class EventBot:
         with issue_context(repo.full_name, number):
             # A broken override falls back to the deployment's config, said once on the issue.
             loaded = await self.repo_configs.load(client, repo.full_name)
-            hook = self.repo_configs.hook(repo.full_name, loaded, hook)
+            edit = self.repo_configs.hook(repo.full_name, loaded, edit)
             try:
                 async with self.issue_lock(repo.full_name, number):
                     current = listed_at is not None and self._synced.get(key, -1.0) < listed_at
                     result = await sync_request(
                         client, repo, number, loaded.config, self.settings.form, self.clock(),
-                        bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
+                        bot_login=await self.bot_login(), issue_json=issue_json, edit=edit,
                         issue_is_current=current,
                         read_comments=not self.settings.dry_run,
                         hub_bookings=self.index.hub_bookings, state_keys=self.settings.keys,

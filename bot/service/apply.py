@@ -26,7 +26,7 @@ from ..core.model import (
     comment_from_json,
     issue_from_json,
 )
-from ..core.plan import plan
+from ..core.plan import Edit, plan
 from ..core.prewarm import with_records
 from ..core.request import is_event_request
 from ..core.sealing import StateKeys
@@ -60,8 +60,17 @@ class SyncResult:
     config: Config | None = None  # the config planned with (a repository's own, maybe)
 
 
-# A hook that may change the plan before it is applied (commands and lifecycle use it).
-PlanHook = Callable[[IssueSnapshot, StatusComment | None, Triage, Desired], Desired]
+class StateEdit(Protocol):
+    """What a command (or a reopening) does inside the one sync path.
+
+    ``before`` edits the state the one plan starts from (pure; it plans nothing itself);
+    ``after`` only adds to that plan what is not state: replies, a dispatch, a close.
+    ``after`` runs again on the plan made with the records of a dispatch.
+    """
+
+    def before(self, issue: IssueSnapshot, status: StatusComment | None) -> Edit | None: ...
+    def after(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
+              desired: Desired) -> Desired: ...
 
 
 async def _read_comments(client: IssueClient, issue: IssueSnapshot) -> list[Comment]:
@@ -134,7 +143,7 @@ async def sync_request(
     *,
     bot_login: str | None,
     issue_json: Any = None,
-    hook: PlanHook | None = None,
+    edit: StateEdit | None = None,
     read_comments: bool = True,
     issue_is_current: bool = False,
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] | None = None,
@@ -166,17 +175,21 @@ async def sync_request(
                 return SyncResult(issue, None, None, 0, status)
     if trust is not None:
         issue = replace(issue, trust=await trust(issue))
-    triage, desired = plan(issue, status, config, form, now)
-    if hook is not None:
-        desired = hook(issue, status, triage, desired)
+    edited = edit.before(issue, status) if edit is not None else None
+    triage, desired = plan(issue, status, config, form, now, edited)
+    if edit is not None:
+        desired = edit.after(issue, status, triage, desired)
     if desired.dispatches:
         # Dispatch before writing the status comment, then plan again with the records in
         # the state, so the one edit below records what was dispatched (or why it failed).
         records = await run_dispatches(client, desired.dispatches, now)
         status_after = with_records(status, records)
-        triage, desired = plan(issue, status_after, config, form, now)
-        if hook is not None:
-            desired = hook(issue, status_after, triage, desired)
+        if edited is not None:
+            edited = replace(edited, state=replace(
+                edited.state, dispatches=(*edited.state.dispatches, *records)))
+        triage, desired = plan(issue, status_after, config, form, now, edited)
+        if edit is not None:
+            desired = edit.after(issue, status_after, triage, desired)
         if desired.dispatches:  # one round per sync; a retry waits for a later one
             desired = replace(desired, dispatches=())
     if status is not None and not status.verified and desired.status_body is None:

@@ -25,6 +25,7 @@ from ..core.prewarm import PREWARM, Refusal, check_nodes, prewarm_dispatch, scal
 from ..core.status import DispatchRecord, StatusComment
 
 if TYPE_CHECKING:
+    from ..core.plan import Edit
     from ..core.triage import Triage
     from .ports import Bot
 
@@ -43,8 +44,8 @@ def _describe(record: DispatchRecord) -> str:
     return f"`{shown}`" if shown else "no inputs"
 
 
-class _ManualDispatch:
-    """A plan hook that adds one dispatch to the first plan and reads its record after it ran.
+class ManualDispatch:
+    """Adds one dispatch to a sync's plan and reads its record after it ran (``after``).
 
     Asked from a comment (``comment_id``), the dispatch is recorded with that comment and
     done once however often the comment is run, and the reply goes out through the sync
@@ -78,8 +79,11 @@ class _ManualDispatch:
         return self._say(desired, False, "❌ The workflow could not be dispatched: "
                          f"{text.inline(record.error, 200)}")
 
-    def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
-                 desired: Desired) -> Desired:
+    def before(self, issue: IssueSnapshot, status: StatusComment | None) -> Edit | None:
+        return None  # the dispatch is added to the plan; its record comes with the sync
+
+    def after(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
+              desired: Desired) -> Desired:
         if self.dispatch is None:
             return self._first(issue, status, triage, desired)
         record = next((r for r in reversed(status.state.dispatches if status else ())
@@ -127,10 +131,10 @@ async def prewarm_now(bot: Bot, repo: RepoRef, number: int, nodes: int | None,
         refused = check_nodes(nodes, config.prewarm)
         if refused is not None:
             return PrewarmOutcome(False, f"⚠️ Not pre-warmed: {refused.reason}.")
-    hook = _ManualDispatch(config, nodes, actor, comment_id)
-    result = await bot.sync(repo, number, hook=hook)
-    if hook.outcome is not None:
-        return hook.outcome
+    manual = ManualDispatch(config, nodes, actor, comment_id)
+    result = await bot.sync(repo, number, edit=manual)
+    if manual.outcome is not None:
+        return manual.outcome
     if result.triage is None:
         return PrewarmOutcome(False, "This issue is not an event request.")
     return PrewarmOutcome(False, "Nothing was dispatched; try again.")

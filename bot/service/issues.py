@@ -7,7 +7,6 @@ A router of its own (``gidgethub.routing``), composed with the others' in
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from gidgethub import routing, sansio
@@ -53,13 +52,7 @@ async def on_issue(event: sansio.Event, bot: Bot) -> None:
     if (action == "reopened" and isinstance(login, str) and login
             and sender.get("type") != "Bot" and not login.endswith("[bot]")):
         # A person reopened it: a request cancelled with /cancel comes back.
-        client = await bot.client_for(repo.installation_id)
-        config = await bot.config_for(client, repo.full_name)
-        hook = Reopening(login, config, bot.form, bot.clock())
-        result = await bot.sync(repo, issue["number"], issue_json=issue, hook=hook)
-        if hook.planned is not None:
-            # The sync reported the request as it was; index it as it now is.
-            bot.remember(replace(result, triage=hook.planned))
+        await bot.sync(repo, issue["number"], issue_json=issue, edit=Reopening(login))
         return
     await bot.sync(repo, issue["number"], issue_json=issue,
                    edited=_edit(str(action), payload, login, issue))

@@ -16,7 +16,7 @@ from ..core.config import Config
 from ..core.forms import FormTemplate
 from ..core.model import RepoRef, Trust
 from ..github.client import GitHubApp
-from .apply import IssueClient, PlanHook, SyncResult
+from .apply import IssueClient, StateEdit, SyncResult
 from .metrics import Metrics
 
 
@@ -48,7 +48,7 @@ class Bot(Protocol):
     async def config_for(self, client: object, repo: str) -> Config: ...
     async def bot_login(self) -> str | None: ...
     async def sync(self, repo: RepoRef, number: int, issue_json: Any = None,
-                   hook: PlanHook | None = None, listed_at: float | None = None,
+                   edit: StateEdit | None = None, listed_at: float | None = None,
                    edited: Trust | None = None) -> SyncResult: ...
     def remember(self, result: SyncResult) -> None: ...
     async def reconcile_all(self) -> int: ...
