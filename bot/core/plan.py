@@ -275,6 +275,8 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     body = result.comment
     if status is not None and body == status.body:
         body = None
+    # The lifecycle's one decision also says when the scheduler next needs the request.
+    result = replace(result, next_due=due.next_due)
     return result, Desired(
         labels_add=add, labels_remove=remove, assignees_add=assignees_add,
         assignees_remove=assignees_remove, status_body=body, replies=due.replies,

@@ -191,7 +191,7 @@ class EventBot:
         issue = result.issue
         if issue is None:
             return
-        note_sync(self.agenda, self.metrics, result, self.config, self.clock())
+        note_sync(self.agenda, self.metrics, result)
         if result.triage is None or issue.state != "open":
             self.index.drop(issue.repo.full_name, issue.number)
             return

@@ -190,8 +190,9 @@ async def sync_request(
         triage, desired = plan(issue, status_after, config, form, now, edited)
         if edit is not None:
             desired = edit.after(issue, status_after, triage, desired)
-        if desired.dispatches:  # one round per sync; a retry waits for a later one
+        if desired.dispatches:  # one round per sync; a retry waits for the next tick
             desired = replace(desired, dispatches=())
+            triage = replace(triage, next_due=now)
     if status is not None and not status.verified and desired.status_body is None:
         desired = replace(desired, status_body=status.body)  # a block that failed: signed now
     # Replies are owed in the status comment before they are posted: none is lost if the

@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..core import lifecycle
-from ..core.config import Config
 from ..core.model import RepoRef, parse_github_time
 
 if TYPE_CHECKING:
@@ -101,8 +100,7 @@ _KINDS = {"summary": "summary", "follow-up": "follow-up", "closed": "close",
           "armed": "", "start": "", "pending": "", "rep": "", "notices": ""}  # "": no reminder
 
 
-def note_sync(agenda: Agenda, metrics: Metrics, result: SyncResult, config: Config,
-              now: datetime) -> None:
+def note_sync(agenda: Agenda, metrics: Metrics, result: SyncResult) -> None:
     """After any sync: the request's next due time in the agenda, and the lifecycle metrics."""
     issue = result.issue
     if issue is None:
@@ -125,9 +123,8 @@ def note_sync(agenda: Agenda, metrics: Metrics, result: SyncResult, config: Conf
     for record in after.dispatches[old_count:]:
         metrics.dispatches.labels(kind=record.kind,
                                       outcome="ok" if record.ok else "failed").inc()
-    ticked = result.status.ticked if result.status is not None else frozenset()
-    due = lifecycle.next_due(issue, result.triage, ticked, result.config or config, now)
-    agenda.set(issue.repo, issue.number, due)
+    # Decided by the sync's one plan (``Triage.next_due``): no second lifecycle decision.
+    agenda.set(issue.repo, issue.number, result.triage.next_due)
 
 
 def failed_deliveries(deliveries: Iterable[Any], already: Iterable[str] = ()
