@@ -272,6 +272,17 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     final = {a.lower() for a in result.assignees}
     assignees_add = tuple(a for a in result.assignees if a.lower() not in have)
     assignees_remove = tuple(a for a in issue.assignees if a.lower() not in final)
+    # The one difference, also as the issue's whole lists: apply writes them as they are.
+    labels: tuple[str, ...] | None = None
+    if add or remove:
+        drop = {x.lower() for x in remove}
+        kept = [x for x in issue.labels if x.lower() not in drop]
+        have_labels = {x.lower() for x in kept}
+        labels = (*kept, *sorted(x for x in add if x.lower() not in have_labels))
+    people: tuple[str, ...] | None = None
+    if assignees_add or assignees_remove:
+        gone = {x.lower() for x in assignees_remove}
+        people = (*(x for x in issue.assignees if x.lower() not in gone), *assignees_add)
     body = result.comment
     if status is not None and body == status.body:
         body = None
@@ -279,7 +290,8 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     result = replace(result, next_due=due.next_due)
     return result, Desired(
         labels_add=add, labels_remove=remove, assignees_add=assignees_add,
-        assignees_remove=assignees_remove, status_body=body, replies=due.replies,
+        assignees_remove=assignees_remove, labels=labels, assignees=people,
+        status_body=body, replies=due.replies,
         dispatches=due.dispatches, close_reason=due.close_reason,
     )
 

@@ -103,18 +103,10 @@ async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: Statu
     # Labels and assignees first: the status comment's state then records only what landed
     # (a rotation recorded as applied whose PATCH failed would never be assigned again).
     fields: dict[str, Any] = {}
-    if desired.labels_add or desired.labels_remove:
-        drop = {x.lower() for x in desired.labels_remove}
-        labels = [x for x in issue.labels if x.lower() not in drop]
-        have = {x.lower() for x in labels}
-        labels += sorted(x for x in desired.labels_add if x.lower() not in have)
-        fields["labels"] = labels
-    if desired.assignees_add or desired.assignees_remove:
-        drop = {x.lower() for x in desired.assignees_remove}
-        people = [x for x in issue.assignees if x.lower() not in drop]
-        have = {x.lower() for x in people}
-        people += [x for x in desired.assignees_add if x.lower() not in have]
-        fields["assignees"] = people
+    if desired.labels is not None:  # the plan's one difference, as whole lists
+        fields["labels"] = list(desired.labels)
+    if desired.assignees is not None:
+        fields["assignees"] = list(desired.assignees)
     if desired.close_reason and issue.state == "open":
         fields["state"] = "closed"
         fields["state_reason"] = desired.close_reason
