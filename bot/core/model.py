@@ -179,6 +179,7 @@ class Desired:
     replies: tuple[str, ...] = ()
     dispatches: tuple[WorkflowDispatch, ...] = ()
     close_reason: str | None = None  # "completed" or "not_planned"
+    reactions: tuple[tuple[int, str], ...] = ()  # (comment id, reaction): a command's "+1"
     notes: tuple[str, ...] = field(default=())  # for logs and dry-run output
 
 

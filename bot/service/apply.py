@@ -46,6 +46,7 @@ class IssueClient(Protocol):
     async def create_comment(self, repo: str, number: int, body: str) -> Any: ...
     async def edit_comment(self, repo: str, comment_id: int, body: str) -> Any: ...
     async def delete_comment(self, repo: str, comment_id: int) -> Any: ...
+    async def add_reaction(self, repo: str, comment_id: int, content: str = "+1") -> Any: ...
     async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
                                 inputs: Mapping[str, str]) -> Any: ...
 
@@ -121,6 +122,9 @@ async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: Statu
         writes += 1
     for reply in desired.replies:
         await client.create_comment(repo, issue.number, reply)
+        writes += 1
+    for comment_id, content in desired.reactions:  # last: it says the work is done
+        await client.add_reaction(repo, comment_id, content)
         writes += 1
     return writes
 

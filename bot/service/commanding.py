@@ -47,7 +47,7 @@ from ..core.request import is_event_request, read_request
 from ..core.status import MARKER, RAN_DAYS, StatusComment, has_run, with_ran
 from ..core.triage import Triage
 from ..github.client import GitHubClient, GitHubError
-from .dispatching import ManualDispatch, PrewarmOutcome
+from .dispatching import ManualDispatch
 from .logs import issue_context
 from .ports import Bot
 
@@ -153,7 +153,22 @@ class CommandEdit:
             desired = replace(desired, replies=(*desired.replies, reply))
         if self.prewarm is not None:
             desired = self.prewarm.after(issue, status, triaged, desired)
+        if any(o in ("ok", "unchanged") for o in self.outcomes()):
+            desired = replace(desired, reactions=(*desired.reactions, (self.comment_id, "+1")))
         return desired
+
+    def outcomes(self) -> list[str]:
+        """Each command's outcome, a ``/prewarm`` as its dispatch went."""
+        outcome = self.outcome
+        if outcome is None:
+            return []
+        outcomes = [result.outcome for _, result in outcome.results]
+        if outcome.prewarm is not None:
+            at = next(i for i, (_, r) in enumerate(outcome.results) if r is outcome.prewarm)
+            done = self.prewarm.outcome if self.prewarm is not None else None
+            ok = self.dry_run or (done is not None and done.ok)
+            outcomes[at] = "ok" if ok else "failed"
+        return outcomes
 
 
 router = routing.Router()
@@ -241,17 +256,7 @@ async def _run(bot: Bot, repo: RepoRef, seen: IssueSnapshot, issue_json: dict[st
         # comment as they are now, and the commands edit the state before its one plan.
         await bot.sync(repo, seen.number, issue_json=issue_json if dry_run else None,
                        edit=edit)
-        outcome = edit.outcome
-        if outcome is None:
-            return
-        outcomes = [result.outcome for _, result in outcome.results]
-        if outcome.prewarm is not None:
-            at = next(i for i, (_, r) in enumerate(outcome.results) if r is outcome.prewarm)
-            done = (edit.prewarm.outcome if edit.prewarm is not None
-                    else PrewarmOutcome(True, DRY_RUN_PREWARM, replied=True))
-            outcomes[at] = "ok" if done is not None and done.ok else "failed"
-        if any(o in ("ok", "unchanged") for o in outcomes):
-            await client.add_reaction(repo.full_name, comment.id, "+1")
+        outcomes = edit.outcomes()  # the "+1" on the comment went out with the sync
     except Exception:
         outcomes = ["error"] * len(invocations)
         raise
