@@ -120,7 +120,8 @@ async def test_a_delivery_is_handled_once_and_a_failed_one_again(
     assert handled.deliveries[0].event == "issues" and handled.deliveries[0].action == "opened"
 
 
-async def test_a_full_queue_answers_503(endpoint: tuple[str, DeliveryQueue, Handled]) -> None:
+async def test_a_full_or_closing_queue_answers_503(
+        endpoint: tuple[str, DeliveryQueue, Handled]) -> None:
     url, queue, _ = endpoint  # no workers: nothing is taken off the queue
     statuses = []
     async with aiohttp.ClientSession() as session:

@@ -2,11 +2,11 @@
 
 Find out who is asking (asking GitHub only for the roles the commands need), then run
 the one sync path every trigger takes, under the issue's lock: it reads the issue and
-the status comment as they are now, and ``CommandHook`` decides every command in order
-on them (``bot.core.commands``, pure) and plans again from the state they left. The sync
-applies that: the status comment, one PATCH of labels, assignees and state, and one
-reply for the whole comment. A ``+1`` reaction follows when a command did its work;
-``/prewarm`` dispatches in a sync of its own afterwards (``bot.core.prewarm``).
+the status comment as they are now, ``CommandEdit`` decides every command in order on
+them (``bot.core.commands``, pure) as an edit of the state, and the sync plans once from
+that. It applies the result: the status comment, one PATCH of labels, assignees and
+state, one reply for the whole comment, a ``/prewarm``'s dispatch (``bot.core.prewarm``)
+and the ``+1`` reaction when a command did its work.
 """
 
 from __future__ import annotations
