@@ -836,3 +836,11 @@ def format_utc(dt: datetime) -> str:
         raise ValueError("format_utc needs an aware datetime")
     utc = dt.astimezone(UTC)
     return f"{utc:%Y-%m-%d} {_clock(utc)} UTC"
+
+
+@dataclass(frozen=True)
+class Session:
+    """One stretch of an event's active time (aware, UTC): a day's hours, or the whole."""
+
+    start: datetime
+    end: datetime

@@ -68,7 +68,7 @@ from typing import TYPE_CHECKING
 from . import mentions
 from .config import Config
 from .dispatch_due import dispatches
-from .lifecycle_step import (  # noqa: F401  (the keys and step are read from here)
+from .lifecycle_step import (
     ARMED,
     CLOSED,
     CONFIRM_ASKED,
@@ -87,7 +87,7 @@ from .lifecycle_step import (  # noqa: F401  (the keys and step are read from he
 )
 from .mentions import NOTICES, REP_NOTICE
 from .model import IssueSnapshot
-from .notices import (  # noqa: F401
+from .notices import (
     catch_up_text,
     follow_up_text,
     moved_text,
@@ -101,6 +101,13 @@ from .prewarm import iso, parse_time
 
 if TYPE_CHECKING:
     from .triage import Triage
+
+__all__ = [
+    "ARMED", "CLOSED", "CONFIRM_ASKED", "DISPATCH_RETRY", "FOLLOW_UP", "MAX_DISPATCH_ATTEMPTS",
+    "PENDING", "PREWARM_REFUSED", "SCALE_DOWN_REFUSED", "START", "SUMMARY", "LifecycleStep",
+    "catch_up_text", "failure_key", "follow_up_text", "moved_text", "next_due", "pending_text",
+    "reminder_key", "reminder_text", "step", "summary_text",
+]
 
 
 def _pending_notice(b: Builder, triage: Triage, config: Config, first_comment: bool

@@ -17,6 +17,7 @@ PENDING = "pending"  # pending:TIER, the leads were asked to approve TIER
 CONFIRM_ASKED = "confirm-asked"  # a reminder asked the engineers to confirm the request
 PREWARM_REFUSED = "prewarm-refused"
 SCALE_DOWN_REFUSED = "scale-down-refused"
+RUN_FAILED = "run-failed"  # run-failed:KIND@AT, the engineers were told the run failed
 MAX_DISPATCH_ATTEMPTS = 3
 DISPATCH_RETRY = timedelta(minutes=5)
 

@@ -138,6 +138,19 @@ def refused_text(kind: str, refusal: Refusal, triage: Triage, config: Config) ->
             "the cluster by hand.")
 
 
+def run_failed_text(record: DispatchRecord, triage: Triage, config: Config) -> str:
+    """A dispatched workflow run that did not succeed: said at once, to the engineers."""
+    what = "pre-warming" if record.kind == PREWARM else "scale-down"
+    cfg = config.prewarm
+    run = (f"[run {record.run_id}]({record.run_url})" if record.run_id and record.run_url
+           else f"run {record.run_id}" if record.run_id else "its run")
+    outcome = ("was not found" if record.run == "not found"
+               else f"ended `{text.inline(record.run, 30)}`")
+    return (f"❌ **The {what} workflow did not succeed:** {run} of "
+            f"`{cfg.repository}/{cfg.workflow}` {outcome}. {engineers(triage, config)}, "
+            "please look at the run and scale the hub by hand, or `/prewarm` again.")
+
+
 def moved_text(triage: Triage, config: Config) -> str:
     """The event moved: the people who plan around it are told once (an edit of the status
     comment notifies nobody)."""

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from . import text
 from .config import EVENT_TYPES, Config, parse_memory_gib
-from .dates import DateError, When, Zone, parse_when, resolve_zone_field
+from .dates import DateError, Session, When, Zone, parse_when, resolve_zone_field
 from .forms import FormTemplate, ParsedForm, has_required_headings, parse_form_body
 from .model import IssueSnapshot
 
@@ -68,6 +68,8 @@ class EventRequest:
     notes: tuple[str, ...] = ()  # warnings (dates, the community rep), not errors
     community_reps: tuple[str, ...] = ()  # every handle given, in order
     memory_written: str | None = None  # the memory answer as written, e.g. "4 GB"
+    # One per day with daily hours; empty: one session from start to end (when readable).
+    sessions: tuple[Session, ...] = ()
 
     @property
     def usable(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from ..core import outbox
 from ..core.config import Config
 from ..core.forms import FormTemplate
+from ..core.hub_index import HubEntry
 from ..core.model import (
     Comment,
     Desired,
@@ -33,6 +34,7 @@ from ..core.sealing import StateKeys
 from ..core.status import StatusComment, find_status, seal_status
 from ..core.triage import Triage
 from .dispatching import run_dispatches
+from .runs import follow_runs
 
 log = logging.getLogger("bot.apply")
 
@@ -48,6 +50,7 @@ class IssueClient(Protocol):
     async def delete_comment(self, repo: str, comment_id: int) -> Any: ...
     async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
                                 inputs: Mapping[str, str]) -> Any: ...
+    async def get(self, url: str, params: Any = None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ async def sync_request(
     read_comments: bool = True,
     issue_is_current: bool = False,
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] | None = None,
+    hub_index: Mapping[str, HubEntry] | None = None,
     state_keys: StateKeys,
     trust: Callable[[IssueSnapshot], Awaitable[Trust]] | None = None,
 ) -> SyncResult:
@@ -148,7 +152,7 @@ async def sync_request(
     issue's author and editor is a writer or team lead (asked of GitHub by the shell)."""
     data = issue_json if issue_json is not None else await client.issue(repo.full_name, number)
     booked = hub_bookings if hub_bookings is not None else {}
-    issue = replace(issue_from_json(data, repo), hub_bookings=booked)
+    issue = replace(issue_from_json(data, repo), hub_bookings=booked, hub_index=hub_index)
     if not is_event_request(issue, form, config):
         return SyncResult(issue, None, None, 0)
     status: StatusComment | None = None
@@ -161,11 +165,12 @@ async def sync_request(
             # The bot has acted on this issue before, so the payload may predate that
             # (a redelivery, a late second delivery): plan from the issue as it is now.
             issue = replace(issue_from_json(await client.issue(repo.full_name, number), repo),
-                            hub_bookings=booked)
+                            hub_bookings=booked, hub_index=hub_index)
             if not is_event_request(issue, form, config):
                 return SyncResult(issue, None, None, 0, status)
     if trust is not None:
         issue = replace(issue, trust=await trust(issue))
+    status = await follow_runs(client, config, status, now)  # the runs dispatches started
     triage, desired = plan(issue, status, config, form, now)
     if hook is not None:
         desired = hook(issue, status, triage, desired)
@@ -173,7 +178,7 @@ async def sync_request(
         # Dispatch before writing the status comment, then plan again with the records in
         # the state, so the one edit below records what was dispatched (or why it failed).
         records = await run_dispatches(client, desired.dispatches, now)
-        status_after = with_records(status, records)
+        status_after = await follow_runs(client, config, with_records(status, records), now)
         triage, desired = plan(issue, status_after, config, form, now)
         if hook is not None:
             desired = hook(issue, status_after, triage, desired)

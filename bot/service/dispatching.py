@@ -26,6 +26,7 @@ from ..core.config import Config
 from ..core.model import Desired, IssueSnapshot, RepoRef, WorkflowDispatch
 from ..core.outbox import answering
 from ..core.prewarm import PREWARM, Refusal, check_nodes, iso, prewarm_dispatch, scale_down_dispatch
+from ..core.runs import QUEUED
 from ..core.status import DispatchRecord, StatusComment
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ async def run_dispatches(client: DispatchClient, dispatches: Sequence[WorkflowDi
             log.info("%s dispatched: %s/%s %s", d.kind, d.repository, d.workflow, d.inputs)
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
                                           ok=True, comment=d.comment, for_start=d.for_start,
-                                          hub=d.hub))
+                                          hub=d.hub, run=QUEUED))
     return tuple(records)
 
 
@@ -144,9 +145,11 @@ class _ManualDispatch:
             return self._say(desired, False, "This request awaits confirmation (`/confirm` "
                                              "by a writer or team lead); nothing was "
                                              "pre-warmed.")
-        planned = (scale_down_dispatch(triage.state, triage.request, self.config)
+        planned = (scale_down_dispatch(triage.state, triage.request, self.config,
+                                       index=issue.hub_index)
                    if self.nodes == 0 else
-                   prewarm_dispatch(triage.request, triage.sizing, self.config, self.nodes))
+                   prewarm_dispatch(triage.request, triage.sizing, self.config, self.nodes,
+                                    issue.hub_index))
         if isinstance(planned, Refusal):
             return self._say(desired, False, f"⚠️ Not pre-warmed: {planned.reason}.")
         planned = replace(planned, comment=self.comment_id)

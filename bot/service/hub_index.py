@@ -1,0 +1,136 @@
+"""The hub index (``prewarm.hub_index``): the operator's ``cluster.yaml`` files, read
+through the contents API with the App's installation token and kept between refreshes.
+
+Public API::
+
+    HubIndexCache.current(client, config, now) -> HubIndex | None
+        the index, read again when older than ``refresh_minutes`` or after ``stale``;
+        None while it has never been read (planning waits, it never guesses)
+    HubIndexCache.stale(repository)   a ``push`` to that repository: read again next time
+    HubIndexCache.problem             why the last read failed, for the logs
+
+Every GET goes through the client's ETag cache, so a refresh of an unchanged
+repository costs ``304``s. The pure reading of each file is ``bot.core.hub_index``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.parse
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ..core.config import Config, HubIndexConfig
+from ..core.hub_index import ClusterFile, HubIndex, build_index, glob_parts, read_cluster_file
+
+log = logging.getLogger("bot.hub_index")
+
+MAX_FILES = 1000  # far more than any operator's clusters; a bound on one refresh's reads
+MAX_LISTED = 2000  # entries of one directory looked at
+
+
+class ContentsClient(Protocol):
+    async def get(self, url: str, params: Any = None) -> Any: ...
+    async def file_text(self, repo: str, path: str, ref: str | None = None) -> str | None: ...
+
+
+def _contents_url(repo: str, path: str) -> str:
+    owner, _, name = repo.partition("/")
+    quoted = "/".join(urllib.parse.quote(p, safe="") for p in path.split("/") if p)
+    return (f"/repos/{urllib.parse.quote(owner, safe='')}/{urllib.parse.quote(name, safe='')}"
+            f"/contents/{quoted}")
+
+
+async def _entries(client: ContentsClient, repo: str, path: str) -> list[tuple[str, str]]:
+    """(name, type) of a directory's entries; none when it is not a directory."""
+    data = await client.get(_contents_url(repo, path))
+    if not isinstance(data, list):
+        return []
+    out = []
+    for entry in data[:MAX_LISTED]:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(
+                entry.get("type"), str):
+            out.append((entry["name"], entry["type"]))
+    return out
+
+
+async def _paths(client: ContentsClient, repo: str, pattern: str) -> list[str]:
+    """The files the glob names: each ``*`` part read as a directory listing."""
+    parts = glob_parts(pattern)
+    found = [""]
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        nxt: list[str] = []
+        for base in found:
+            if part != "*":
+                nxt.append(f"{base}/{part}" if base else part)
+                continue
+            wanted = "file" if last else "dir"
+            for name, kind in await _entries(client, repo, base):
+                if kind == wanted and name not in (".", ".."):
+                    nxt.append(f"{base}/{name}" if base else name)
+        found = nxt[:MAX_FILES]
+    return found
+
+
+async def read_index(client: ContentsClient, cfg: HubIndexConfig) -> tuple[HubIndex,
+                                                                           list[str]]:
+    """The index, and one line per file that could not be read (for the logs)."""
+    files: list[ClusterFile] = []
+    problems: list[str] = []
+    for path in await _paths(client, cfg.repository, cfg.path):
+        text = await client.file_text(cfg.repository, path)
+        if text is None:
+            continue  # a glob part that named nothing there
+        read = read_cluster_file(path, text)
+        if read.problem:
+            problems.append(f"{cfg.repository}/{path}: {read.problem}")
+        files.append(read)
+    return build_index(files), problems
+
+
+class HubIndexCache:
+    def __init__(self) -> None:
+        self._index: HubIndex | None = None
+        self._read_for: HubIndexConfig | None = None
+        self._read_at: datetime | None = None
+        self._stale = False
+        self._lock = asyncio.Lock()
+        self.problem: str | None = None
+
+    def stale(self, repository: str) -> None:
+        """A push to ``repository``: the index is read again when next needed."""
+        if self._read_for is not None and (
+                self._read_for.repository.lower() == repository.lower()):
+            self._stale = True
+
+    def _fresh(self, cfg: HubIndexConfig, now: datetime) -> bool:
+        return (self._index is not None and self._read_for == cfg and not self._stale
+                and self._read_at is not None
+                and now < self._read_at + timedelta(minutes=cfg.refresh_minutes))
+
+    async def current(self, client: ContentsClient, config: Config, now: datetime
+                      ) -> HubIndex | None:
+        cfg = config.prewarm.hub_index
+        if cfg is None or not config.prewarm.enabled:
+            return None
+        if self._fresh(cfg, now):
+            return self._index
+        async with self._lock:
+            if self._fresh(cfg, now):
+                return self._index
+            try:
+                index, problems = await read_index(client, cfg)
+            except Exception as exc:  # kept from before; planning waits if never read
+                self.problem = f"{type(exc).__name__}: {getattr(exc, 'message', '')}"[:200]
+                log.warning("the hub index %s could not be read: %s", cfg.repository,
+                            self.problem)
+                self._read_at = now  # tried: not again on every sync until the refresh
+                return self._index if self._read_for == cfg else None
+            for line in problems[:20]:
+                log.warning("hub index: %s", line)
+            self._index, self._read_for, self._read_at = index, cfg, now
+            self._stale, self.problem = False, None
+            log.info("hub index %s: %d hubs", cfg.repository, len(index))
+            return index
