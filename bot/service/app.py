@@ -27,6 +27,7 @@ from ..views.dashboard import add_views
 from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
 from .commanding import on_issue_comment
 from .handback import hand_back
+from .hub_index import HubIndexCache
 from .index import RequestIndex, entry_from
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
@@ -83,6 +84,7 @@ class EventBot:
         self._synced: TTLCache[tuple[str, int], float] = TTLCache(maxsize=100_000, ttl=86_400)
         self.repo_configs = RepoConfigs(settings.config)  # .github/event-bot.yml per repo
         self.agenda = Agenda()  # when each request next needs the scheduler
+        self.hubs = HubIndexCache()  # prewarm.hub_index, read when due
         self._issue_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
@@ -115,6 +117,13 @@ class EventBot:
         if self.github is None or self.settings.dry_run:
             return self.dry_run_client
         return await self.github.installation(installation_id)
+
+    async def _index_client(self, repository: str, fallback: IssueClient) -> IssueClient:
+        """The installation that holds the hub index (the request's own when unknown)."""
+        if self.github is None or self.settings.dry_run:
+            return fallback
+        installation = await self.github.repo_installation_id(repository)
+        return fallback if installation is None else await self.client_for(installation)
 
     async def config_for(self, client: object, repo: str) -> Config:
         """The config for ``repo``: its ``.github/event-bot.yml`` over the deployment's."""
@@ -149,6 +158,9 @@ class EventBot:
                         issue_is_current=current,
                         read_comments=not self.settings.dry_run,
                         hub_bookings=self.index.hub_bookings, state_keys=self.settings.keys,
+                        hub_index=await self.hubs.current(
+                            lambda where: self._index_client(where, client), loaded.config,
+                            self.clock()),
                         trust=lambda issue: trust_for(client, issue, loaded.config, edited),
                     )
                     self._synced[key] = time.monotonic()
@@ -191,6 +203,11 @@ class EventBot:
             await self._on_comment(delivery)
         elif delivery.event in ("installation", "installation_repositories"):
             await self._on_installation(delivery.action, payload)
+        elif delivery.event == "push":  # the hub index is read again when next needed
+            repository = payload.get("repository")
+            name = repository.get("full_name") if isinstance(repository, dict) else None
+            if isinstance(name, str):
+                self.hubs.stale(name)
 
     async def _on_comment(self, delivery: Delivery) -> None:
         """Commands; one that fails is kept, since only running it again can redo it."""

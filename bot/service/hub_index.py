@@ -3,7 +3,8 @@ through the contents API with the App's installation token and kept between refr
 
 Public API::
 
-    HubIndexCache.current(client, config, now) -> HubIndex | None
+    HubIndexCache.current(client_for, config, now) -> HubIndex | None
+        ``client_for(repository)``: a client with the App's installation token there
         the index, read again when older than ``refresh_minutes`` or after ``stale``;
         None while it has never been read (planning waits, it never guesses)
     HubIndexCache.stale(repository)   a ``push`` to that repository: read again next time
@@ -16,13 +17,24 @@ repository costs ``304``s. The pure reading of each file is ``bot.core.hub_index
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..core.config import Config, HubIndexConfig
-from ..core.hub_index import ClusterFile, HubIndex, build_index, glob_parts, read_cluster_file
+from ..core.hub_index import (
+    MAX_FILE_BYTES,
+    ClusterFile,
+    HubIndex,
+    build_index,
+    glob_parts,
+    read_cluster_file,
+)
+from ..github.errors import GitHubError
 
 log = logging.getLogger("bot.hub_index")
 
@@ -32,7 +44,6 @@ MAX_LISTED = 2000  # entries of one directory looked at
 
 class ContentsClient(Protocol):
     async def get(self, url: str, params: Any = None) -> Any: ...
-    async def file_text(self, repo: str, path: str, ref: str | None = None) -> str | None: ...
 
 
 def _contents_url(repo: str, path: str) -> str:
@@ -42,9 +53,33 @@ def _contents_url(repo: str, path: str) -> str:
             f"/contents/{quoted}")
 
 
+async def _file_text(client: ContentsClient, repo: str, path: str) -> str | None:
+    """A file's text (None: not there, a directory, or too big for the contents API)."""
+    try:
+        data = await client.get(_contents_url(repo, path))
+    except GitHubError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    if not isinstance(data, dict) or data.get("encoding") != "base64":
+        return None
+    content = data.get("content")
+    if not isinstance(content, str) or len(content) > 2 * MAX_FILE_BYTES:
+        return None
+    try:
+        return base64.b64decode(content).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+
+
 async def _entries(client: ContentsClient, repo: str, path: str) -> list[tuple[str, str]]:
     """(name, type) of a directory's entries; none when it is not a directory."""
-    data = await client.get(_contents_url(repo, path))
+    try:
+        data = await client.get(_contents_url(repo, path))
+    except GitHubError as exc:
+        if exc.status == 404:
+            return []
+        raise
     if not isinstance(data, list):
         return []
     out = []
@@ -80,7 +115,7 @@ async def read_index(client: ContentsClient, cfg: HubIndexConfig) -> tuple[HubIn
     files: list[ClusterFile] = []
     problems: list[str] = []
     for path in await _paths(client, cfg.repository, cfg.path):
-        text = await client.file_text(cfg.repository, path)
+        text = await _file_text(client, cfg.repository, path)
         if text is None:
             continue  # a glob part that named nothing there
         read = read_cluster_file(path, text)
@@ -110,8 +145,8 @@ class HubIndexCache:
                 and self._read_at is not None
                 and now < self._read_at + timedelta(minutes=cfg.refresh_minutes))
 
-    async def current(self, client: ContentsClient, config: Config, now: datetime
-                      ) -> HubIndex | None:
+    async def current(self, client_for: Callable[[str], Awaitable[ContentsClient]],
+                      config: Config, now: datetime) -> HubIndex | None:
         cfg = config.prewarm.hub_index
         if cfg is None or not config.prewarm.enabled:
             return None
@@ -121,7 +156,7 @@ class HubIndexCache:
             if self._fresh(cfg, now):
                 return self._index
             try:
-                index, problems = await read_index(client, cfg)
+                index, problems = await read_index(await client_for(cfg.repository), cfg)
             except Exception as exc:  # kept from before; planning waits if never read
                 self.problem = f"{type(exc).__name__}: {getattr(exc, 'message', '')}"[:200]
                 log.warning("the hub index %s could not be read: %s", cfg.repository,
