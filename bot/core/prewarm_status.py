@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from . import text
-from .config import Config
+from .config import Config, NodeType
 from .hub_index import HubEntry
 from .prewarm import PrewarmTarget, Refusal, target_for
 from .request import EventRequest
@@ -48,6 +48,21 @@ def _target(target: PrewarmTarget, index: Mapping[str, HubEntry] | None,
     entry = index.get((host or "").strip().lower()) if index is not None else None
     cloud = f" on {text.code(entry.provider)}" if entry is not None and entry.provider else ""
     return f"cluster {text.code(target.cluster)}{cloud}, hub {text.code(target.hub)}"
+
+
+def node_types_for(host: str | None, config: Config,
+                   index: Mapping[str, HubEntry] | None) -> tuple[NodeType, ...] | None:
+    """The hub's own node types: its cluster's (``sizing.node_types_by_cluster``), else its
+    cloud's (``node_types_by_provider``, the provider beside the hub in the index)."""
+    sizing = config.sizing
+    if not host or not (sizing.node_types_by_cluster or sizing.node_types_by_provider):
+        return None
+    target = target_for(host, config.prewarm, index)
+    entry = index.get(host.strip().lower()) if index is not None else None
+    cluster = target.cluster if isinstance(target, PrewarmTarget) else None
+    return (sizing.node_types_by_cluster.get(cluster or "")
+            or sizing.node_types_by_provider.get(entry.provider if entry and entry.provider
+                                                 else "") or None)
 
 
 def run_text(record: DispatchRecord) -> str:

@@ -128,6 +128,8 @@ def _sizing_line(s: Sizing | None, req: EventRequest, config: Config) -> str:
     line = (f"{s.nodes} × {_code(s.node_type)} at the peak ({s.users_per_node} users a node, "
             f"{_memory(s, req.memory_written)}); pre-warm {s.prewarm_nodes} "
             f"node{'s' if s.prewarm_nodes != 1 else ''}")
+    if s.arithmetic:
+        line += f" ({s.arithmetic})"
     prewarm = config.prewarm
     if prewarm.enabled and s.prewarm_nodes > prewarm.max_nodes:
         # Said now, not only when the pre-warm is refused hours before the start.
