@@ -88,6 +88,8 @@ def test_node_types_per_cluster_or_cloud(host: str, index: dict[str, HubEntry],
     ({"prewarm": {"hub_index": {"repository": "o/r", "refresh_minutes": 0}}},
      "prewarm.hub_index.refresh_minutes"),
     ({"prewarm": {"for_tiers": "premium"}}, "prewarm.for_tiers"),
+    ({"prewarm": {"for_tiers": ["gold"]}}, "'gold' is not one of the tiers"),
+    ({"prewarm": {"for_event_types": ["talk"]}}, "'talk' is not one of"),
 ])
 def test_the_new_keys_are_checked(raw: dict[str, object], problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -101,6 +103,7 @@ def test_the_new_keys_are_read() -> None:
         "sizing": {"node_startup_minutes": 7,
                    "node_types_by_provider": {"AWS": [{"name": "m5", "memory": "14 GiB",
                                                         "cpu": 4}]}},
+        "tiers": {"standard": {"price_usd": 0}, "premium": {"price_usd": 500}},
         "prewarm": {"repository": "o/infra", "for_tiers": ["premium"],
                     "for_event_types": ["exam"], "keep_warm_between_sessions_hours": 6,
                     "hub_index": {"repository": "o/infrastructure"}},

@@ -840,6 +840,12 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
         github=_parse_section(raw.get("github"), "github", GitHubClientConfig, p),
         server=_parse_section(raw.get("server"), "server", ServerConfig, p),
     )
+    for name in cfg.prewarm.for_tiers or ():
+        if name not in cfg.tiers:
+            p.add("prewarm.for_tiers", f"{name!r} is not one of the tiers")
+    for name in cfg.prewarm.for_event_types or ():
+        if name not in EVENT_TYPES:
+            p.add("prewarm.for_event_types", f"{name!r} is not one of {', '.join(EVENT_TYPES)}")
     if p.lines:
         raise ConfigError(p.lines)
     return cfg
