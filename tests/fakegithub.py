@@ -2129,7 +2129,8 @@ class FakeGitHub:
         event = call.query.get("event")
         runs = [r for r in reversed(self.runs)  # newest first, as GitHub lists them
                 if r.repo.lower() == repo.full_name.lower() and r.workflow_id == workflow_id
-                and event in (None, "workflow_dispatch")]
+                and event in (None, "workflow_dispatch")
+                and r.created_at <= self.run_clock()]  # a run starts a moment after
         page, headers = self._paginate(call, [self._run_json(repo, r) for r in runs])
         return _Answer(200, {"total_count": len(runs), "workflow_runs": page}, headers)
 

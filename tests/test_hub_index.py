@@ -169,6 +169,8 @@ async def test_the_run_a_dispatch_started_is_followed_and_a_failure_said_at_once
         await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
         await bot.settle()
         [d] = fake_github.dispatches  # at the lead time, by itself
+        clock.now += timedelta(minutes=1)
+        await Scheduler(bot.bot).tick()  # the run is found (if a sync has not found it yet)
         body, state = _state(fake_github, number)
         [record] = state.dispatches
         [run] = fake_github.runs

@@ -19,6 +19,7 @@ from .lifecycle_step import (
     SCALE_DOWN_REFUSED,
     Builder,
     failure_key,
+    reminder_key,
 )
 from .model import HubBooking, IssueSnapshot, WorkflowDispatch
 from .notices import failure_text, refused_text, run_failed_text
@@ -160,6 +161,8 @@ def _follow_runs(b: Builder, triage: Triage, config: Config) -> None:
             key = f"{RUN_FAILED}:{record.kind}@{record.at}"
             if key not in b.sent:
                 b.mark(key)
+                if record.kind == PREWARM:  # this says what the item's reminder would
+                    b.mark(reminder_key(PREWARM))
                 b.notes.append(run_failed_text(record, triage, config))
 
 

@@ -35,6 +35,15 @@ Decisions:
   A request whose end cannot be read any more (an edit broke it) keeps its
   nodes until it is fixed, cancelled or closed: scaling a live event down is
   worse than paying for idle nodes a little longer.
+- **Sessions** (a multi-day event with daily hours, ``EventRequest.sessions``): each
+  warm period (sessions closer than ``prewarm.keep_warm_between_sessions_hours`` are
+  one) is pre-warmed before its start and scaled down after its end, as above.
+- **What a team sells** (``prewarm.for_tiers`` / ``for_event_types``): other requests
+  are pre-warmed only by a writer's or team lead's ``/prewarm``; their scale-down follows.
+- **The run a dispatch started** (``bot.core.runs``): while it goes on the scheduler
+  comes back every ``POLL_EVERY``; one that fails (or is never found) is said to the
+  engineers at once, once (``run-failed:KIND@AT``); the ``prewarm`` item is the bot's
+  only once its run succeeded.
 - **Dispatch failures**: recorded, reported in one comment per episode, and
   retried every ``DISPATCH_RETRY`` up to ``MAX_DISPATCH_ATTEMPTS`` attempts.
   Refused inputs (see ``bot.core.prewarm``) are reported once and never sent.
@@ -97,7 +106,7 @@ from .notices import (
     reminder_text,
     summary_text,
 )
-from .prewarm import iso, parse_time
+from .prewarm import in_progress, iso, parse_time
 
 if TYPE_CHECKING:
     from .triage import Triage
@@ -204,16 +213,18 @@ def _decide(issue: IssueSnapshot, triage: Triage, ticked: frozenset[str], config
     _move(b, triage, ticked, config, start, summary_at)
     summary_now = SUMMARY not in b.sent and summary_at <= now < start
 
+    busy = in_progress(state, req, config)  # the bot's pre-warm run still going
     if ARMED not in b.sent:
         b.mark(ARMED)
         overdue = [i for i in items if i.due <= now and reminder_key(i.id) not in b.sent]
         b.mark(*(reminder_key(i.id) for i in overdue))
-        still_open = [i for i in overdue if i.id not in ticked]
+        still_open = [i for i in overdue if i.id not in ticked and i.id not in busy]
         if still_open and not summary_now and now < end:
             b.replies.append(catch_up_text(still_open, triage, config) + _ask_confirm(b, triage,
                                                                                   config))
 
-    waiting = [i for i in items if reminder_key(i.id) not in b.sent and i.id not in ticked]
+    waiting = [i for i in items if reminder_key(i.id) not in b.sent and i.id not in ticked
+               and i.id not in busy]
     due_now = [i for i in waiting if i.due <= now]
     if due_now:
         b.mark(*(reminder_key(i.id) for i in due_now))

@@ -221,6 +221,20 @@ def done_items(state: StatusState, request: EventRequest | None, config: Config
     return frozenset({PREWARM}) if done else frozenset()
 
 
+def in_progress(state: StatusState, request: EventRequest | None, config: Config
+                ) -> frozenset[str]:
+    """Checklist items the bot is doing now: the ``prewarm`` item while the run of its
+    pre-warm (in this start's lead time) goes on. Nobody is reminded of it meanwhile."""
+    if not config.prewarm.enabled or request is None or request.start is None:
+        return frozenset()
+    window = request.start - timedelta(hours=config.prewarm.lead_time_hours)
+    for record in reversed(state.dispatches):
+        at = parse_time(record.at)
+        if record.ok and record.kind == PREWARM and at is not None and at >= window:
+            return frozenset({PREWARM}) if record.run == "queued" else frozenset()
+    return frozenset()
+
+
 def scale_down_dispatch(state: StatusState, request: EventRequest | None, config: Config,
                         keep: int = 0, index: Mapping[str, HubEntry] | None = None
                         ) -> WorkflowDispatch | Refusal:

@@ -309,7 +309,7 @@ _KNOWN_EXTRA = frozenset({_OUTBOX, "config_note"})
 _KNOWN_SENT = ("armed", "summary", "follow-up", "closed", "notices", "confirm-asked",
                "prewarm-refused",
                "scale-down-refused", "start:", "pending:", "rep:", "rep-notice:",
-               "reminder:", "dispatch-failed:")
+               "reminder:", "dispatch-failed:", "run-failed:")
 
 
 def _json_len(value: Any) -> int:

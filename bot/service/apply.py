@@ -178,7 +178,7 @@ async def sync_request(
         # Dispatch before writing the status comment, then plan again with the records in
         # the state, so the one edit below records what was dispatched (or why it failed).
         records = await run_dispatches(client, desired.dispatches, now)
-        status_after = await follow_runs(client, config, with_records(status, records), now)
+        status_after = with_records(status, records)
         triage, desired = plan(issue, status_after, config, form, now)
         if hook is not None:
             desired = hook(issue, status_after, triage, desired)

@@ -6,9 +6,10 @@ Public API::
         every record whose run is awaited, looked up (Actions API) and updated; a failed
         lookup leaves the record as it was (tried again next sync); never raises
 
-A sync calls it before planning, and again right after dispatching (a run GitHub has
-created already is recorded in the same edit). While a run is awaited, the plan asks the
-scheduler back within ``bot.core.runs.POLL_EVERY``: a failed run is said within one pass.
+A sync calls it before planning (not right after dispatching: GitHub creates the run a
+moment later, and the status comment written with the dispatch is the one ``plan``
+previews). While a run is awaited, the plan asks the scheduler back within
+``bot.core.runs.POLL_EVERY``: a failed run is said within one pass.
 """
 
 from __future__ import annotations
