@@ -63,6 +63,8 @@ def code(text: str | None, limit: int = 120) -> str:
     if not text:
         return ""
     flat = " ".join(_printable(text).split())
+    if not flat:
+        return ""  # only control characters or spaces: nothing to show
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     # The bot's hidden markers are HTML comments: people's text never holds one whole.
