@@ -191,3 +191,24 @@ async def test_the_run_a_dispatch_started_is_followed_and_a_failure_said_at_once
         assert len(said) == 1 and f"runs/{run.id}" in said[0]
 
 
+
+
+async def test_an_index_that_cannot_be_read_holds_pre_warming_back_without_guessing(
+        fake_github: FakeGitHub, app_key: str) -> None:
+    number = _seed(fake_github, "https://hub.cryointhecloud.com")
+    files = dict(fake_github.repo(INFRA).files)
+    fake_github.repo(INFRA).files.clear()  # the path names nothing (or the App cannot see it)
+    clock = Clock(START - timedelta(hours=2))
+    async with running_bot(fake_github, app_key, config=_config(),  # type: ignore[arg-type]
+                           clock=clock) as bot:
+        await bot.deliver("issues", issues_payload(fake_github, REPO, number, "opened"))
+        await bot.settle()
+        body = _state(fake_github, number)[0]
+        assert fake_github.dispatches == []
+        assert "has not been read yet" in body and "never pre-warmed" not in body
+        fake_github.repo(INFRA).files.update(files)
+        clock.now += timedelta(minutes=5)
+        await Scheduler(bot.bot).tick()  # tried again, read, dispatched
+    [d] = fake_github.dispatches
+    assert (d.inputs["cluster"], d.inputs["hub"]) == ("nasa-cryo", "prod")
+    assert not [c for c in fake_github.comments(REPO, number) if "not started" in c["body"]]

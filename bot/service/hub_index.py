@@ -122,6 +122,8 @@ async def read_index(client: ContentsClient, cfg: HubIndexConfig) -> tuple[HubIn
         if read.problem:
             problems.append(f"{cfg.repository}/{path}: {read.problem}")
         files.append(read)
+    if not files:  # no repository there, no access, or the wrong path: not an empty list
+        raise LookupError(f"no file matches {cfg.path} in {cfg.repository}")
     return build_index(files), problems
 
 
@@ -158,7 +160,7 @@ class HubIndexCache:
             try:
                 index, problems = await read_index(await client_for(cfg.repository), cfg)
             except Exception as exc:  # kept from before; planning waits if never read
-                self.problem = f"{type(exc).__name__}: {getattr(exc, 'message', '')}"[:200]
+                self.problem = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:200]
                 log.warning("the hub index %s could not be read: %s", cfg.repository,
                             self.problem)
                 self._read_at = now  # tried: not again on every sync until the refresh
