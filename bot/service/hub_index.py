@@ -40,6 +40,7 @@ log = logging.getLogger("bot.hub_index")
 
 MAX_FILES = 1000  # far more than any operator's clusters; a bound on one refresh's reads
 MAX_LISTED = 2000  # entries of one directory looked at
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
 
 
 class ContentsClient(Protocol):
@@ -133,6 +134,7 @@ class HubIndexCache:
         self._read_for: HubIndexConfig | None = None
         self._read_at: datetime | None = None
         self._stale = False
+        self._failed_at: datetime | None = None
         self._lock = asyncio.Lock()
         self.problem: str | None = None
 
@@ -154,6 +156,8 @@ class HubIndexCache:
             return None
         if self._fresh(cfg, now):
             return self._index
+        if self._failed_at is not None and now < self._failed_at + RETRY_AFTER_FAILURE:
+            return self._index if self._read_for == cfg else None  # not on every sync
         async with self._lock:
             if self._fresh(cfg, now):
                 return self._index
@@ -163,11 +167,11 @@ class HubIndexCache:
                 self.problem = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:200]
                 log.warning("the hub index %s could not be read: %s", cfg.repository,
                             self.problem)
-                self._read_at = now  # tried: not again on every sync until the refresh
+                self._failed_at = now
                 return self._index if self._read_for == cfg else None
             for line in problems[:20]:
                 log.warning("hub index: %s", line)
             self._index, self._read_for, self._read_at = index, cfg, now
-            self._stale, self.problem = False, None
+            self._stale, self.problem, self._failed_at = False, None, None
             log.info("hub index %s: %d hubs", cfg.repository, len(index))
             return index
