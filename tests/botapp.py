@@ -119,7 +119,10 @@ async def running_bot(fake: Any, app_key: str, *, config: Config | None = None,
             return None
         return GitHubApp(session, creds, fake.api_url, config.github)
 
-    app = create_app(settings, factory, clock=clock or Clock())
+    bot_clock = clock or Clock()
+    app = create_app(settings, factory, clock=bot_clock)
+    if hasattr(fake, "run_clock"):  # workflow runs start when the bot dispatches them
+        fake.run_clock = lambda: bot_clock().timestamp()
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     # Start-up work (label sync, reconciliation) finishes before the test acts.

@@ -659,6 +659,19 @@ class Dispatch:
     time: float
 
 
+@dataclass
+class FakeRun:
+    """The workflow run a dispatch started; a test finishes it (``finish_run``)."""
+
+    id: int
+    repo: str
+    workflow_id: str
+    inputs: Mapping[str, Json]
+    created_at: float
+    status: str = "queued"  # "queued", "in_progress" or "completed"
+    conclusion: str | None = None
+
+
 @dataclass(frozen=True)
 class Redelivery:
     """A webhook redelivery the fake sent after ``POST .../attempts``."""
@@ -973,6 +986,11 @@ class FakeGitHub:
         self.window_violations: list[WindowViolation] = []
         self.response_problems: list[str] = []
         self.dispatches: list[Dispatch] = []
+        self.runs: list[FakeRun] = []
+        # How a dispatch's run ends at once: a conclusion ("success", "failure"), or None to
+        # leave it queued until a test calls ``finish_run``.
+        self.run_outcome: str | None = "success"
+        self.run_clock: Callable[[], float] = time.time  # the bot's clock, in a bot test
         self.redeliveries: list[Redelivery] = []
 
         self._installations: dict[int, FakeInstallation] = {}
@@ -1191,6 +1209,10 @@ class FakeGitHub:
     def add_team_member(self, org: str, team: str, user: str, role: str = "member") -> None:
         self._teams.setdefault((org.lower(), team.lower()), {})[user.lower()] = role
         self._user(user)
+
+    def finish_run(self, run_id: int, conclusion: str) -> None:
+        run = next(r for r in self.runs if r.id == run_id)
+        run.status, run.conclusion = "completed", conclusion
 
     def set_workflows(self, repo: str, workflow_ids: Iterable[str]) -> None:
         """Make dispatches to any other workflow of REPO answer 404."""
@@ -1746,6 +1768,7 @@ class FakeGitHub:
             "users/get-by-username": self._get_user,
             "actions/create-workflow-dispatch": self._create_dispatch,
             "actions/get-workflow": self._get_workflow,
+            "actions/list-workflow-runs": self._list_runs,
             "issues/list-for-repo": self._list_issues,
             "issues/create": self._create_issue,
             "issues/get": self._get_issue,
@@ -1985,6 +2008,9 @@ class FakeGitHub:
         path = call.params["path"].strip("/")
         text = repo.files.get(path)
         if text is None:
+            listing = self._directory(repo, path)
+            if listing:
+                return _Answer(200, listing)
             raise ApiError(404, "Not Found")
         data = text.encode()
         accept = call.request.headers.get("accept", "")
@@ -2004,6 +2030,32 @@ class FakeGitHub:
             "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/main/{path}",
             "_links": {"self": url, "git": git, "html": html},
         })
+
+    def _directory(self, repo: FakeRepo, path: str) -> list[Json]:
+        """A directory's entries (the files below it, one level), as GitHub lists them."""
+        prefix = f"{path}/" if path else ""
+        names: dict[str, str] = {}
+        for file in repo.files:
+            if file.startswith(prefix):
+                head, _, rest = file[len(prefix):].partition("/")
+                names[head] = "dir" if rest else "file"
+        api = f"{self.api_url}/repos/{repo.full_name}"
+        out: list[Json] = []
+        for name, kind in sorted(names.items()):
+            full = f"{prefix}{name}"
+            data = repo.files.get(full, "").encode()
+            sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+            url = f"{api}/contents/{quote(full)}?ref=main"
+            html = f"{HTML_BASE}/{repo.full_name}/{'blob' if kind == 'file' else 'tree'}/main/" \
+                f"{quote(full)}"
+            git = f"{api}/git/{'blobs' if kind == 'file' else 'trees'}/{sha}"
+            download = (f"https://raw.githubusercontent.com/{repo.full_name}/main/{full}"
+                        if kind == "file" else None)
+            out.append({"type": kind, "size": len(data) if kind == "file" else 0,
+                        "name": name, "path": full, "sha": sha, "url": url, "git_url": git,
+                        "html_url": html, "download_url": download,
+                        "_links": {"self": url, "git": git, "html": html}})
+        return out
 
     def _get_permission(self, call: _Call) -> _Answer:
         repo = self._repo_for(call)
@@ -2079,7 +2131,43 @@ class FakeGitHub:
             raise ApiError(422, "Invalid inputs: values must be strings, numbers or booleans")
         self.dispatches.append(Dispatch(repo.full_name, workflow_id, str(body.get("ref")),
                                         dict(inputs), time.monotonic()))
+        done = self.run_outcome is not None
+        self.runs.append(FakeRun(
+            id=9000 + len(self.runs) + 1, repo=repo.full_name, workflow_id=workflow_id,
+            inputs=dict(inputs), created_at=self.run_clock() + 1,
+            status="completed" if done else "queued", conclusion=self.run_outcome))
         return _Answer(204)
+
+    def _run_json(self, repo: FakeRepo, run: FakeRun) -> JsonDict:
+        api = f"{self.api_url}/repos/{repo.full_name}"
+        url = f"{api}/actions/runs/{run.id}"
+        stamp = iso(run.created_at)
+        minimal = self._repo_json(repo)
+        return {
+            "id": run.id, "node_id": _node_id("WFR", run.id), "name": run.workflow_id,
+            "head_branch": "main", "head_sha": "0" * 40, "path": f".github/workflows/"
+            f"{run.workflow_id}", "run_number": run.id - 9000, "run_attempt": 1,
+            "display_title": run.workflow_id, "event": "workflow_dispatch",
+            "status": run.status, "conclusion": run.conclusion, "workflow_id": 1,
+            "url": url, "html_url": f"{HTML_BASE}/{repo.full_name}/actions/runs/{run.id}",
+            "created_at": stamp, "updated_at": stamp, "run_started_at": stamp,
+            "head_commit": None, "head_repository": minimal, "repository": minimal,
+            "jobs_url": f"{url}/jobs", "logs_url": f"{url}/logs",
+            "check_suite_url": f"{api}/check-suites/{run.id}", "cancel_url": f"{url}/cancel",
+            "rerun_url": f"{url}/rerun", "artifacts_url": f"{url}/artifacts",
+            "workflow_url": f"{api}/actions/workflows/1", "pull_requests": [],
+        }
+
+    def _list_runs(self, call: _Call) -> _Answer:
+        repo = self._repo_for(call)
+        workflow_id = call.params["workflow_id"]
+        event = call.query.get("event")
+        runs = [r for r in reversed(self.runs)  # newest first, as GitHub lists them
+                if r.repo.lower() == repo.full_name.lower() and r.workflow_id == workflow_id
+                and event in (None, "workflow_dispatch")
+                and r.created_at <= self.run_clock()]  # a run starts a moment after
+        page, headers = self._paginate(call, [self._run_json(repo, r) for r in runs])
+        return _Answer(200, {"total_count": len(runs), "workflow_runs": page}, headers)
 
     # issues
 

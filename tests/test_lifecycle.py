@@ -345,7 +345,7 @@ def test_a_scale_down_keeps_what_an_overlapping_request_on_the_hub_needs() -> No
     with_neighbour(sim, START + 2 * H, END + 2 * H, nodes=2)  # starts while ours runs
     sim.follow(OPENED, END + D)
     after = timedelta(hours=sim.config.prewarm.scale_down_after_hours)
-    assert replicas(sim) == [(START - 2 * H, "prewarm", "3"),
+    assert replicas(sim) == [(START - 2 * H, "prewarm", "4"),
                              (END + after, "scale-down", "2")]  # not 0 under the other
 
 
@@ -365,7 +365,7 @@ def test_requests_on_other_hubs_or_at_other_times_change_nothing() -> None:
     sim.issue = replace(sim.issue, hub_bookings={HUB: (far,), "bio.example.org": (elsewhere,)})
     sim.follow(OPENED, END + D)
     after = timedelta(hours=sim.config.prewarm.scale_down_after_hours)
-    assert replicas(sim) == [(START - 2 * H, "prewarm", "3"), (END + after, "scale-down", "0")]
+    assert replicas(sim) == [(START - 2 * H, "prewarm", "4"), (END + after, "scale-down", "0")]
 
 
 def test_a_representative_named_later_is_told_once() -> None:

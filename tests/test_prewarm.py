@@ -172,12 +172,13 @@ def test_prewarm_at_lead_time_and_scale_down_after_the_end() -> None:
     sim = Sim(base_config())
     sim.follow(OPENED, END + 2 * D)
     assert [(at, d.kind, d.inputs) for at, d in sim.dispatches] == [
-        (START - 2 * H, PREWARM, {"cluster": "hubs", "hub": "stat101", "replicas": "3"}),
+        # An exam: everyone arrives in its first minutes, so every peak node is readied.
+        (START - 2 * H, PREWARM, {"cluster": "hubs", "hub": "stat101", "replicas": "4"}),
         (END + timedelta(minutes=30), SCALE_DOWN,
          {"cluster": "hubs", "hub": "stat101", "replicas": "0"}),
     ]
     assert sim.last is not None and sim.last.sizing is not None
-    assert sim.last.sizing.prewarm_nodes == 3  # the sizing's pre-warm count, as planned
+    assert sim.last.sizing.prewarm_nodes == 4  # the sizing's pre-warm count, as planned
     recorded = sim.state().dispatches
     assert [(r.kind, r.ok) for r in recorded] == [(PREWARM, True), (SCALE_DOWN, True)]
     assert sim.status is not None and "Scaled down" in sim.status.body
@@ -315,7 +316,7 @@ def _state(fake: FakeGitHub, number: int) -> StatusState:
 
 
 @pytest.mark.parametrize(("nodes", "dispatched", "reply"), [
-    (None, {"cluster": "hubs", "hub": "stat101", "replicas": "3"}, "Pre-warming dispatched"),
+    (None, {"cluster": "hubs", "hub": "stat101", "replicas": "4"}, "Pre-warming dispatched"),
     (4, {"cluster": "hubs", "hub": "stat101", "replicas": "4"}, "Pre-warming dispatched"),
     (0, {"cluster": "hubs", "hub": "stat101", "replicas": "0"}, "Scale-down dispatched"),
     (51, None, "at most 50"),

@@ -187,12 +187,14 @@ def test_memory_is_shown_in_the_unit_written(memory: str | None, shown: str) -> 
 
 
 def test_a_prewarm_above_the_maximum_is_said_at_triage() -> None:
-    # 180 users of 4 GiB: 4 × n2-highmem-32 (55 a node) at the peak, 3 pre-warmed.
+    # 180 users of 4 GiB: 4 × n2-highmem-32 (55 a node) at the peak, all 4 pre-warmed (an
+    # exam's users arrive within minutes).
     on = replace(CONFIG, prewarm=replace(CONFIG.prewarm, repository="org/infra", max_nodes=2))
     sizing = row(comment_for(exam_body(), config=on), "Sizing")
-    assert sizing.endswith("pre-warm 3 nodes — ⚠️ more than the bot may pre-warm (2); "
+    assert "pre-warm 4 nodes (" in sizing
+    assert sizing.endswith("— ⚠️ more than the bot may pre-warm (2); "
                            "an engineer scales by hand |")
-    at_most = replace(on, prewarm=replace(on.prewarm, max_nodes=3))
+    at_most = replace(on, prewarm=replace(on.prewarm, max_nodes=4))
     off = replace(on, prewarm=replace(on.prewarm, repository=""))
     for config in (at_most, off):
         assert "more than the bot may pre-warm" not in comment_for(exam_body(), config=config)
@@ -203,7 +205,8 @@ def test_a_small_event_with_much_memory_is_sized() -> None:
     assert "needs a few more details" not in comment
     assert row(comment, "Sizing") == (
         "| **Sizing** | 1 × `n2-highmem-32` at the peak (3 users a node, 64 GB each, read as "
-        "64 GiB); pre-warm 1 node |")
+        "64 GiB); pre-warm 1 node (3 users over 5 min = 0.6/min × 10 min node start-up = "
+        "room for 3; at most 30 % waiting = 3 ready; max(3, 3) ÷ 3 a node → 1 node) |")
 
 
 def test_every_community_rep_is_mentioned() -> None:

@@ -154,7 +154,7 @@ async def test_a_whole_event_with_a_restart_in_the_middle(fake_github: FakeGitHu
     assert "prewarm" in read_status(status_body(fake_github, number)).ticked
     assert [(d.repo, d.workflow_id, d.ref, dict(d.inputs)) for d in fake_github.dispatches] == [
         (PREWARM_REPO, "scale-placeholders.yaml", "main",
-         {"cluster": "hubs", "hub": "stat101", "replicas": "3"}),
+         {"cluster": "hubs", "hub": "stat101", "replicas": "4"}),
         (PREWARM_REPO, "scale-placeholders.yaml", "main",
          {"cluster": "hubs", "hub": "stat101", "replicas": "0"}),
     ]
@@ -462,7 +462,7 @@ async def test_two_overlapping_requests_on_one_hub_share_its_nodes(
             clock.now = max(min(due), clock.now)
             await scheduler.tick()
     sent = [(dict(d.inputs)["replicas"]) for d in fake_github.dispatches]
-    assert sent == ["3", "3", "3", "0"], fake_github.dispatches
+    assert sent == ["4", "4", "4", "0"], fake_github.dispatches
 
 
 async def test_a_fresh_process_books_every_listed_request_before_dispatching(
@@ -482,8 +482,8 @@ async def test_a_fresh_process_books_every_listed_request_before_dispatching(
         for now in (START - 2 * H, START):  # each request pre-warms at its lead time
             clock.now = now
             await scheduler.tick()
-    assert [dict(d.inputs)["replicas"] for d in fake_github.dispatches] == ["3", "3"]
+    assert [dict(d.inputs)["replicas"] for d in fake_github.dispatches] == ["4", "4"]
     clock.now = END + H  # down meanwhile: the first's scale-down fell due; the other runs on
     async with running_bot(fake_github, app_key, config=config(), clock=clock):
         pass  # its start-up reconciliation dispatches what is due
-    assert [dict(d.inputs)["replicas"] for d in fake_github.dispatches] == ["3", "3", "3"]
+    assert [dict(d.inputs)["replicas"] for d in fake_github.dispatches] == ["4", "4", "4"]

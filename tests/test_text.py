@@ -89,6 +89,6 @@ def test_quoted_text_is_always_one_code_span(written: str) -> None:
     assert "\n" not in shown and "<!--" not in shown and len(shown) < 200
 
 
-@pytest.mark.parametrize("written", ["\u202e", "\u202e\u202c", "\x00", " \t "])
+@pytest.mark.parametrize("written", ["\u202e", "\u202e\u202c", "\x00", " \t ", "\x08", "\x00\x1f"])
 def test_text_with_nothing_printable_is_shown_as_nothing(written: str) -> None:
     assert text.code(written) == ""

@@ -64,6 +64,7 @@ class EventTypeConfig:
     name: str
     engineers: int = 1
     keywords: tuple[str, ...] = ()
+    arrival_minutes: float = 30.0  # how long attendees take to arrive (sizing's arrival rate)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class SizingConfig:
     min_users_per_node: int = 4
     max_users_per_node: int = 100
     max_waiting_share: float = 0.3
+    node_startup_minutes: float = 10.0  # a new node's start-up (placeholders cover arrivals)
+    node_types_by_cluster: Mapping[str, tuple[NodeType, ...]] = field(default_factory=dict)
+    node_types_by_provider: Mapping[str, tuple[NodeType, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,13 @@ class Labels:
 
 
 @dataclass(frozen=True)
+class HubIndexConfig:
+    repository: str  # OWNER/NAME listing the hubs, read with the App's installation token
+    path: str = "config/clusters/*/cluster.yaml"
+    refresh_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class PrewarmConfig:
     repository: str = ""  # OWNER/NAME holding the workflow; empty: pre-warming off
     workflow: str = "scale-placeholders.yaml"
@@ -150,6 +161,10 @@ class PrewarmConfig:
     inputs: Mapping[str, str] = field(
         default_factory=lambda: {"cluster": "{cluster}", "hub": "{hub}", "replicas": "{replicas}"}
     )
+    hub_index: HubIndexConfig | None = None  # set: the hubs listed there, by domain
+    for_tiers: tuple[str, ...] | None = None  # None: every request is pre-warmed by itself
+    for_event_types: tuple[str, ...] | None = None
+    keep_warm_between_sessions_hours: float = 4.0
 
     @property
     def enabled(self) -> bool:
@@ -263,19 +278,19 @@ class Config:
 
 DEFAULT_EVENT_TYPES: dict[str, dict[str, Any]] = {
     "exam": {
-        "engineers": 2,
+        "engineers": 2, "arrival_minutes": 5,  # everyone in the first minutes
         "keywords": ["exam", "midterm", "mid-term", "final", "quiz", "test", "assessment"],
     },
     "workshop": {
-        "engineers": 1,
+        "engineers": 1, "arrival_minutes": 30,
         "keywords": ["workshop", "tutorial", "training", "bootcamp", "course", "hackathon",
                      "class"],
     },
     "demo": {
-        "engineers": 1,
+        "engineers": 1, "arrival_minutes": 15,
         "keywords": ["demo", "demonstration", "showcase", "presentation", "talk", "webinar"],
     },
-    "other": {"engineers": 1, "keywords": []},
+    "other": {"engineers": 1, "arrival_minutes": 30, "keywords": []},
 }
 
 OWNERS = ("engineers", "community")  # who a checklist item's reminder goes to
@@ -515,7 +530,10 @@ def _parse_event_types(raw: Any, p: _Problems) -> dict[str, EventTypeConfig]:
             str(k).strip().lower() for k in _list(kw_raw, f"event_types.{name}.keywords", p)
             if str(k).strip()
         )
-        out[name] = EventTypeConfig(name=name, engineers=engineers, keywords=keywords)
+        arrival = _number(given.get("arrival_minutes"), f"event_types.{name}.arrival_minutes",
+                          p, float(base["arrival_minutes"]), above_zero=True)
+        out[name] = EventTypeConfig(name=name, engineers=engineers, keywords=keywords,
+                                    arrival_minutes=arrival)
     for name in m:
         if name not in EVENT_TYPES:
             p.add(f"event_types.{name}", f"unknown event type; use one of {', '.join(EVENT_TYPES)}")
@@ -597,11 +615,10 @@ def _parse_checklist(raw: Any, tiers: Mapping[str, Tier], p: _Problems
     return tuple(out)
 
 
-def _parse_sizing(raw: Any, p: _Problems) -> SizingConfig:
-    m = _mapping(raw, "sizing", p)
+def _parse_node_types(raw: Any, at: str, p: _Problems) -> list[NodeType]:
     nts = []
-    for i, nt in enumerate(_list(m.get("node_types", DEFAULT_NODE_TYPES), "sizing.node_types", p)):
-        where = f"sizing.node_types[{i}]"
+    for i, nt in enumerate(_list(raw, at, p)):
+        where = f"{at}[{i}]"
         ntm = _mapping(nt, where, p)
         name = ntm.get("name")
         if not isinstance(name, str) or not name:
@@ -614,6 +631,23 @@ def _parse_sizing(raw: Any, p: _Problems) -> SizingConfig:
             continue
         cpu = _number(ntm.get("cpu"), f"{where}.cpu", p, 1.0)
         nts.append(NodeType(name=name, memory_gib=mem, cpu=cpu))
+    return nts
+
+
+def _node_types_by(raw: Any, at: str, p: _Problems) -> dict[str, tuple[NodeType, ...]]:
+    """``sizing.node_types_by_cluster`` / ``_by_provider``: a name -> its own node types."""
+    out = {}
+    for key, value in _mapping(raw, at, p).items():
+        found = _parse_node_types(value, f"{at}.{key}", p)
+        if not found:
+            p.add(f"{at}.{key}", "at least one node type is needed")
+        out[str(key).strip().lower()] = tuple(found)
+    return out
+
+
+def _parse_sizing(raw: Any, p: _Problems) -> SizingConfig:
+    m = _mapping(raw, "sizing", p)
+    nts = _parse_node_types(m.get("node_types", DEFAULT_NODE_TYPES), "sizing.node_types", p)
     if not nts:
         p.add("sizing.node_types", "at least one node type is needed")
     try:
@@ -636,6 +670,12 @@ def _parse_sizing(raw: Any, p: _Problems) -> SizingConfig:
         min_users_per_node=min_u,
         max_users_per_node=max_u,
         max_waiting_share=share,
+        node_startup_minutes=_number(m.get("node_startup_minutes"),
+                                     "sizing.node_startup_minutes", p, 10.0),
+        node_types_by_cluster=_node_types_by(m.get("node_types_by_cluster"),
+                                             "sizing.node_types_by_cluster", p),
+        node_types_by_provider=_node_types_by(m.get("node_types_by_provider"),
+                                              "sizing.node_types_by_provider", p),
     )
 
 
@@ -650,6 +690,33 @@ def _parse_labels(raw: Any, p: _Problems) -> Labels:
         if key not in base.__dataclass_fields__:
             p.add(f"labels.{key}", "unknown label key")
     return Labels(**kwargs)
+
+
+def _names(raw: Any, where: str, p: _Problems) -> tuple[str, ...] | None:
+    """A list of names, or None when absent (``prewarm.for_tiers``: every request)."""
+    if raw is None:
+        return None
+    return tuple(str(x).strip() for x in _list(raw, where, p) if str(x).strip())
+
+
+def _parse_hub_index(raw: Any, p: _Problems) -> HubIndexConfig | None:
+    if raw is None:
+        return None
+    m = _mapping(raw, "prewarm.hub_index", p)
+    for key in m:
+        if key not in ("repository", "path", "refresh_minutes"):
+            p.add(f"prewarm.hub_index.{key}", "unknown key")
+    repo = _str(m.get("repository"), "prewarm.hub_index.repository", p, "")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
+        p.add("prewarm.hub_index.repository", f"{repo!r} is not OWNER/NAME")
+    path = _str(m.get("path"), "prewarm.hub_index.path", p, HubIndexConfig("").path)
+    parts = path.strip("/").split("/")
+    if not path or any(x in ("", ".", "..") for x in parts) or any(
+            "*" in x for x in parts[:-1] if x != "*") or "**" in path:
+        p.add("prewarm.hub_index.path", f"{path!r} is not a path of plain names and `*`")
+    refresh = _int(m.get("refresh_minutes"), "prewarm.hub_index.refresh_minutes", p, 60,
+                   minimum=1)
+    return HubIndexConfig(repository=repo, path=path.strip("/"), refresh_minutes=refresh)
 
 
 def _parse_prewarm(raw: Any, p: _Problems) -> PrewarmConfig:
@@ -669,6 +736,13 @@ def _parse_prewarm(raw: Any, p: _Problems) -> PrewarmConfig:
     inputs = {str(k): str(v) for k, v in _mapping(m.get("inputs", dict(base.inputs)),
                                                   "prewarm.inputs", p).items()}
     return PrewarmConfig(
+        hub_index=_parse_hub_index(m.get("hub_index"), p),
+        for_tiers=_names(m.get("for_tiers"), "prewarm.for_tiers", p),
+        for_event_types=_names(m.get("for_event_types"), "prewarm.for_event_types", p),
+        keep_warm_between_sessions_hours=_number(
+            m.get("keep_warm_between_sessions_hours"),
+            "prewarm.keep_warm_between_sessions_hours", p,
+            base.keep_warm_between_sessions_hours),
         repository=repo,
         workflow=_str(m.get("workflow"), "prewarm.workflow", p, base.workflow),
         ref=_str(m.get("ref"), "prewarm.ref", p, base.ref),
@@ -811,6 +885,12 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> Config:
         form_fields=_parse_form_fields(raw.get("form_fields"), p),
         request_labels=request_labels,
     )
+    for name in cfg.prewarm.for_tiers or ():
+        if name not in cfg.tiers:
+            p.add("prewarm.for_tiers", f"{name!r} is not one of the tiers")
+    for name in cfg.prewarm.for_event_types or ():
+        if name not in EVENT_TYPES:
+            p.add("prewarm.for_event_types", f"{name!r} is not one of {', '.join(EVENT_TYPES)}")
     if p.lines:
         raise ConfigError(p.lines)
     return cfg

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .hub_index import HubEntry
+
 
 @dataclass(frozen=True)
 class RepoRef:
@@ -75,6 +77,8 @@ class IssueSnapshot:
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] = field(
         default_factory=dict, compare=False, repr=False)
     trust: Trust = field(default_factory=Trust, compare=False, repr=False)
+    # The hubs ``prewarm.hub_index`` lists, host -> where it lives (None: not read yet).
+    hub_index: Mapping[str, HubEntry] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> tuple[str, int]:

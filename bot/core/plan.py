@@ -18,6 +18,7 @@ from .forms import FormTemplate, parse_form_body
 from .model import Desired, HubBooking, IssueSnapshot
 from .oncall import OnCallPick, on_call_for
 from .prewarm import done_items
+from .prewarm_status import node_types_for
 from .render import StatusView, TierView, render_status
 from .request import DateOverride, EventRequest, FieldError, is_event_request, read_request
 from .sizing import Sizing, SizingError, size_event
@@ -177,7 +178,11 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     sizing: Sizing | None = None
     if request.attendees is not None:
         try:
-            sizing = size_event(request.attendees, request.memory_per_user_gib, config.sizing)
+            kind = config.event_types.get(request.event_type)
+            sizing = size_event(request.attendees, request.memory_per_user_gib, config.sizing,
+                                arrival_minutes=kind.arrival_minutes if kind else None,
+                                node_types=node_types_for(request.hub_host, config,
+                                                          issue.hub_index))
         except SizingError as e:
             field = "memory_per_user" if request.memory_per_user_gib is not None else None
             errors.append(FieldError(field, str(e)))

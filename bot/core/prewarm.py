@@ -2,8 +2,9 @@
 
 Public API::
 
-    target_for(hub_host, prewarm_config) -> PrewarmTarget | Refusal
-    prewarm_dispatch(request, sizing, config, nodes=None) -> WorkflowDispatch | Refusal
+    target_for(hub_host, prewarm_config, index=None) -> PrewarmTarget | Refusal
+    prewarm_dispatch(request, sizing, config, nodes=None, index=None)
+        -> WorkflowDispatch | Refusal
         nodes None: the sizing's ``prewarm_nodes``; 0: a scale-down
     scale_down_dispatch(state, request, config) -> WorkflowDispatch | Refusal
     with_records(status, records) -> StatusComment  (for planning again after dispatching)
@@ -12,7 +13,8 @@ Sending the dispatches, and ``/prewarm`` at once, live in the shell
 (``bot/service/dispatching.py``).
 
 Nothing a person wrote reaches the workflow unchecked: the hub host must be a key of
-``prewarm.clusters`` or match ``prewarm.hub_pattern`` (empty by default), every value taken
+``prewarm.clusters`` or match ``prewarm.hub_pattern`` (empty by default) or, with
+``prewarm.hub_index``, be a domain that repository lists (``bot.core.hub_index``), every value taken
 from the request is lower-case letters, digits, ``-`` and ``.`` only, and the
 node count lies between 0 and ``prewarm.max_nodes``. Anything else is a
 ``Refusal`` whose reason is shown on the issue; it is never passed on.
@@ -27,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from . import text
 from .config import Config, PrewarmConfig
+from .hub_index import HubEntry
 from .model import WorkflowDispatch
 from .request import EventRequest
 from .sizing import Sizing
@@ -45,6 +48,7 @@ class Refusal:
     """Why the bot will not dispatch; said on the issue as it is."""
 
     reason: str
+    transient: bool = False  # may pass by itself (the hub index not read yet): not said
 
 
 @dataclass(frozen=True)
@@ -69,14 +73,41 @@ def safe_value(value: str) -> bool:
     return bool(_SAFE_VALUE_RE.match(value)) and ".." not in value
 
 
-def target_for(hub_host: str | None, cfg: PrewarmConfig) -> PrewarmTarget | Refusal:
+def _from_index(host: str, cfg: PrewarmConfig, index: Mapping[str, HubEntry] | None
+                ) -> PrewarmTarget | Refusal:
+    """``prewarm.hub_index`` set: the hubs it lists (and ``clusters``), nothing guessed."""
+    where = text.code(cfg.hub_index.repository if cfg.hub_index else "")
+    mapped = cfg.clusters.get(host)
+    if mapped is not None:
+        return PrewarmTarget(cluster=mapped, hub=host.split(".", 1)[0])
+    if index is None:
+        return Refusal(f"the list of hubs in {where} has not been read yet", transient=True)
+    entry = index.get(host)
+    if entry is None:
+        return Refusal(f"the hub {text.code(host)} is not listed in {where} "
+                       "(no `cluster.yaml` there has a hub with this domain)")
+    return PrewarmTarget(cluster=entry.cluster, hub=entry.hub)
+
+
+def target_for(hub_host: str | None, cfg: PrewarmConfig,
+               index: Mapping[str, HubEntry] | None = None) -> PrewarmTarget | Refusal:
     """The cluster and hub names for a hub host: from ``clusters``, else the pattern's groups.
 
     Only a hub the deployment lists: a key of ``clusters`` or a match of ``hub_pattern``
-    (empty by default: it matches nothing)."""
+    (empty by default: it matches nothing); with ``hub_index`` set, a domain in ``index``
+    (what the shell read from that repository) or a key of ``clusters``."""
     if not hub_host:
         return Refusal("the request has no readable hub address")
     host = hub_host.strip().lower()
+    if cfg.hub_index is not None:
+        found = _from_index(host, cfg, index)
+        if isinstance(found, Refusal):
+            return found
+        for what, value in (("cluster", found.cluster), ("hub", found.hub)):
+            if not safe_value(value):
+                return Refusal(f"the {what} name {text.code(value)} may only hold "
+                               "lower-case letters, digits, `-` and `.`")
+        return found
     try:
         match = re.fullmatch(cfg.hub_pattern, host) if cfg.hub_pattern else None
     except re.error:
@@ -129,7 +160,8 @@ def _dispatch(kind: str, inputs: dict[str, str], cfg: PrewarmConfig) -> Workflow
 
 
 def prewarm_dispatch(request: EventRequest | None, sizing: Sizing | None, config: Config,
-                     nodes: int | None = None) -> WorkflowDispatch | Refusal:
+                     nodes: int | None = None, index: Mapping[str, HubEntry] | None = None
+                     ) -> WorkflowDispatch | Refusal:
     """The dispatch that readies ``nodes`` (default: the sizing's) for this request's hub."""
     cfg = config.prewarm
     if not cfg.enabled:
@@ -142,7 +174,7 @@ def prewarm_dispatch(request: EventRequest | None, sizing: Sizing | None, config
     refused = check_nodes(nodes, cfg)
     if refused is not None:
         return refused
-    target = target_for(request.hub_host if request else None, cfg)
+    target = target_for(request.hub_host if request else None, cfg, index)
     if isinstance(target, Refusal):
         return target
     inputs = render_inputs(cfg.inputs, target, nodes)
@@ -181,15 +213,31 @@ def done_items(state: StatusState, request: EventRequest | None, config: Config
         at = parse_time(record.at)
         if not record.ok or at is None:
             continue
-        if record.kind == PREWARM and at >= window:
+        if record.kind == PREWARM and at >= window and record.run in ("", "success"):
+            # Ticked once its run succeeded (records from before runs were followed: "").
             done = True
         elif record.kind == SCALE_DOWN and at < request.start:
             done = False  # given back before the event (closed, cancelled, moved): undone
     return frozenset({PREWARM}) if done else frozenset()
 
 
+def in_progress(state: StatusState, request: EventRequest | None, config: Config
+                ) -> frozenset[str]:
+    """Checklist items the bot is doing now: the ``prewarm`` item while the run of its
+    pre-warm (in this start's lead time) goes on. Nobody is reminded of it meanwhile."""
+    if not config.prewarm.enabled or request is None or request.start is None:
+        return frozenset()
+    window = request.start - timedelta(hours=config.prewarm.lead_time_hours)
+    for record in reversed(state.dispatches):
+        at = parse_time(record.at)
+        if record.ok and record.kind == PREWARM and at is not None and at >= window:
+            return frozenset({PREWARM}) if record.run == "queued" else frozenset()
+    return frozenset()
+
+
 def scale_down_dispatch(state: StatusState, request: EventRequest | None, config: Config,
-                        keep: int = 0) -> WorkflowDispatch | Refusal:
+                        keep: int = 0, index: Mapping[str, HubEntry] | None = None
+                        ) -> WorkflowDispatch | Refusal:
     """Zero replicas (or ``keep``, what the other confirmed requests on the hub still need)
     for the hub that was pre-warmed (not the hub as edited since). Its cluster and inputs
     are derived from the config again now, never read back from the state: a hub the
@@ -200,7 +248,7 @@ def scale_down_dispatch(state: StatusState, request: EventRequest | None, config
     record = last_ok_prewarm(state)
     host = record.hub if record is not None and record.hub else (
         request.hub_host if request else None)
-    target = target_for(host, cfg)
+    target = target_for(host, cfg, index)
     if isinstance(target, Refusal):
         return target
     inputs = render_inputs(cfg.inputs, target, max(0, keep))

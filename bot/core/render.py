@@ -14,6 +14,7 @@ from .dates import Zone, format_local, format_utc
 from .forms import FormTemplate, parse_form_body
 from .model import IssueSnapshot
 from .oncall import OnCallPick
+from .prewarm_status import automatic, hub_line, run_text
 from .request import EventRequest, FieldError, field_label
 from .sizing import Sizing
 from .status import MARKER, Approval, Decline, StatusState, state_block
@@ -127,6 +128,8 @@ def _sizing_line(s: Sizing | None, req: EventRequest, config: Config) -> str:
     line = (f"{s.nodes} × {_code(s.node_type)} at the peak ({s.users_per_node} users a node, "
             f"{_memory(s, req.memory_written)}); pre-warm {s.prewarm_nodes} "
             f"node{'s' if s.prewarm_nodes != 1 else ''}")
+    if s.arithmetic:
+        line += f" ({s.arithmetic})"
     prewarm = config.prewarm
     if prewarm.enabled and s.prewarm_nodes > prewarm.max_nodes:
         # Said now, not only when the pre-warm is refused hours before the start.
@@ -193,7 +196,10 @@ def _checklist(view: StatusView, config: Config) -> list[str]:
         box = "x" if item.id in view.ticked else " "
         late = flag_overdue and box == " " and item.due <= view.now
         overdue = " ⏰ **overdue**" if late else ""
-        lines.append(f"- [{box}] {text.plain(item.text)} — due {_when(item.due, zone)}"
+        how = (" (not by itself for this request: a writer or team lead comments "
+               "`/prewarm`)" if item.id == "prewarm" and config.prewarm.enabled
+               and not automatic(view.request, view.tier.effective, config) else "")
+        lines.append(f"- [{box}] {text.plain(item.text)}{how} — due {_when(item.due, zone)}"
                      f"{overdue} <!-- item:{item.id} -->")
     return lines
 
@@ -239,12 +245,15 @@ def render_status(view: StatusView, config: Config) -> str:
     ]
     if config.prewarm.enabled:
         rows.append(("Confirmed", _confirmation_line(view)))
+        rows.append(("Pre-warming", hub_line(req, config, view.issue.hub_index,
+                                             view.tier.effective)))
     for rec in view.state.dispatches[-3:]:
         verb = "Pre-warmed" if rec.kind == "prewarm" else "Scaled down"
         ok = "" if rec.ok else f" — ❌ failed: {text.inline(rec.error, 120)}"
         inputs = ", ".join(f"{text.inline(k, 40)}={text.inline(v, 40)}"
                            for k, v in sorted(rec.inputs.items())[:8])  # a row, not a page
-        rows.append((verb, f"{rec.at[:16].replace('T', ' ')} UTC ({inputs}){ok}"))
+        rows.append((verb, f"{rec.at[:16].replace('T', ' ')} UTC ({inputs}){ok}"
+                               f"{run_text(rec)}"))
     lines += ["| | |", "|---|---|", *(f"| **{name}** | {_cell(value)} |" for name, value in rows)]
     lines.append("")
     note = _zone_note(req, view.form)

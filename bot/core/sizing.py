@@ -16,6 +16,14 @@ The rule (configured in ``sizing``):
   ``max_waiting_share`` of the users wait for a node to boot:
   ``ceil(ceil(attendees * (1 - share)) / users per node)`` nodes, at least one
   and never more than the peak.
+* Like the hosting practice, placeholders also hold room for the users who arrive
+  while a new node starts: the arrival rate (attendees over the event type's
+  ``arrival_minutes``) times ``node_startup_minutes``, capped by the attendees
+  (60 users every 3 minutes and 10 minutes for a node: room for 200). The larger
+  of the two counts is pre-warmed, so no event gets fewer nodes than before; the
+  status comment shows this arithmetic in one line (``Sizing.arithmetic``).
+* Node types may be given per cluster or per cloud provider; the caller passes
+  the ones for the request's hub (``node_types``).
 
 All arithmetic is exact (fractions), after rounding each configured quantity
 to nine decimals (a nano-GiB is about a byte), so ``26 / 2.0`` is 13 users,
@@ -25,7 +33,7 @@ to nine decimals (a nano-GiB is about a byte), so ``26 / 2.0`` is 13 users,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from bot.core.config import NodeType, SizingConfig
@@ -43,6 +51,7 @@ class Sizing:
     prewarm_nodes: int
     memory_per_user_gib: float
     node_memory_gib: float
+    arithmetic: str = ""  # the pre-warm count worked out, for an engineer to check
 
 
 class SizingError(ValueError):
@@ -111,13 +120,37 @@ def _nothing_fits(attendees: int, memory: float, config: SizingConfig) -> Sizing
                        f"{largest.name}, holds {holds}){hint}")
 
 
+def _arrivals(attendees: int, arrival_minutes: float, startup_minutes: float) -> int:
+    """Users arriving while one node starts, at most everyone."""
+    arrival, startup = _exact(arrival_minutes), _exact(startup_minutes)
+    if arrival <= 0:
+        return attendees  # all at once
+    return min(attendees, math.ceil(attendees * startup / arrival))
+
+
+def _arithmetic(attendees: int, arrival_minutes: float, config: SizingConfig, room: int,
+                ready: int, per_node: int, prewarm: int) -> str:
+    rate = Fraction(attendees) / _exact(arrival_minutes) if arrival_minutes > 0 else None
+    shown = f"{float(rate):.3g}/min" if rate is not None else "all at once"
+    share = f"{float(_exact(config.max_waiting_share)) * 100:g} %"
+    return (f"{_users(attendees)} over {_gib(arrival_minutes)} min = {shown} × "
+            f"{_gib(config.node_startup_minutes)} min node start-up = room for {room}; "
+            f"at most {share} waiting = {ready} ready; max({room}, {ready}) ÷ {per_node} a "
+            f"node → {prewarm} node{'s' if prewarm != 1 else ''}")
+
+
 def size_event(attendees: int, memory_per_user_gib: float | None,
-               config: SizingConfig) -> Sizing:
+               config: SizingConfig, *, arrival_minutes: float | None = None,
+               node_types: tuple[NodeType, ...] | None = None) -> Sizing:
     """Node type, peak nodes and pre-warm nodes for ``attendees`` simultaneous users.
 
-    ``memory_per_user_gib`` of ``None`` means the config's default. Raises
-    ``SizingError`` when the input is unusable or no node type fits enough users.
+    ``memory_per_user_gib`` of ``None`` means the config's default. ``arrival_minutes``:
+    how long attendees take to arrive (the event type's; None: the waiting share alone).
+    ``node_types``: the hub's own (its cluster's or provider's), else the config's.
+    Raises ``SizingError`` when the input is unusable or no node type fits enough users.
     """
+    if node_types:
+        config = replace(config, node_types=node_types)
     if isinstance(attendees, bool) or not isinstance(attendees, int) or attendees < 1:
         raise SizingError(f"attendees must be a whole number above zero, not {attendees!r}")
     memory = config.default_memory_per_user_gib if memory_per_user_gib is None \
@@ -140,8 +173,13 @@ def size_event(attendees: int, memory_per_user_gib: float | None,
 
     share = min(max(_exact(config.max_waiting_share), Fraction(0)), Fraction(1))
     ready_users = math.ceil(attendees * (1 - share))
-    prewarm = -(-ready_users // best.users_per_node)
+    room = (_arrivals(attendees, arrival_minutes, config.node_startup_minutes)
+            if arrival_minutes is not None else 0)
+    prewarm = -(-max(ready_users, room) // best.users_per_node)
     prewarm = min(max(prewarm, 1), best.nodes)
+    arithmetic = (_arithmetic(attendees, arrival_minutes, config, room, ready_users,
+                              best.users_per_node, prewarm)
+                  if arrival_minutes is not None else "")
     return Sizing(
         node_type=best.node.name,
         users_per_node=best.users_per_node,
@@ -149,4 +187,5 @@ def size_event(attendees: int, memory_per_user_gib: float | None,
         prewarm_nodes=prewarm,
         memory_per_user_gib=float(_exact(memory)),
         node_memory_gib=best.node.memory_gib,
+        arithmetic=arithmetic,
     )

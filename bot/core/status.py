@@ -79,6 +79,11 @@ class DispatchRecord:
     comment: int | None = None  # the /prewarm comment that asked for it: done once
     for_start: str | None = None  # the event start it readied nodes for (ISO, UTC)
     hub: str | None = None  # the hub host it was for
+    # The workflow run it started (bot.core.runs): "" not followed (older records), QUEUED
+    # until the run is found and done, then its conclusion ("success", "failure", ...).
+    run: str = ""
+    run_id: int | None = None
+    run_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,10 @@ def _well_formed(rec: DispatchRecord) -> bool:
             and (rec.comment is None or (isinstance(rec.comment, int)
                                          and not isinstance(rec.comment, bool)))
             and (rec.for_start is None or isinstance(rec.for_start, str))
-            and (rec.hub is None or isinstance(rec.hub, str)))
+            and (rec.hub is None or isinstance(rec.hub, str))
+            and isinstance(rec.run, str) and isinstance(rec.run_url, str)
+            and (rec.run_id is None or (isinstance(rec.run_id, int)
+                                        and not isinstance(rec.run_id, bool))))
 
 
 def decode_state(blob: str) -> StatusState:
@@ -301,7 +309,7 @@ _KNOWN_EXTRA = frozenset({_OUTBOX, "config_note"})
 _KNOWN_SENT = ("armed", "summary", "follow-up", "closed", "notices", "confirm-asked",
                "prewarm-refused",
                "scale-down-refused", "start:", "pending:", "rep:", "rep-notice:",
-               "reminder:", "dispatch-failed:")
+               "reminder:", "dispatch-failed:", "run-failed:")
 
 
 def _json_len(value: Any) -> int:

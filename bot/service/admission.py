@@ -164,6 +164,14 @@ def door_for(bot: EventBot) -> Door:
     keep_issue = bot.github is None or bot.settings.dry_run  # nothing to read it from later
 
     def door(delivery: Delivery) -> Arrival | None:
+        if delivery.event == "push":
+            # The operator's hub index changed: read again when next needed (in this
+            # process; others refresh on their own clock). Nothing waits in the queue.
+            repository = delivery.payload.get("repository")
+            name = repository.get("full_name") if isinstance(repository, dict) else None
+            if isinstance(name, str):
+                bot.hubs.stale(name)
+            return None
         return admit(delivery, bot.config, bot.settings.form, keep_issue=keep_issue)
 
     return door

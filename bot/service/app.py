@@ -25,6 +25,7 @@ from ..github.labels_sync import LabelSyncResult, sync_app_labels
 from . import commanding, installations
 from .apply import IssueClient, StateEdit, SyncResult, read_status, sync_request
 from .handback import hand_back
+from .hub_index import HubIndexCache
 from .index import RequestIndex, entry_from
 from .issues import router as issue_router
 from .logs import delivery_context, issue_context
@@ -92,6 +93,7 @@ class EventBot:
         self._synced: TTLCache[tuple[str, int], float] = TTLCache(maxsize=100_000, ttl=86_400)
         self.repo_configs = RepoConfigs(settings.config)  # .github/event-bot.yml per repo
         self.agenda = Agenda()  # when each request next needs the scheduler
+        self.hubs = HubIndexCache()  # prewarm.hub_index, read when due
         self._issue_locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
@@ -133,6 +135,13 @@ class EventBot:
             return self.dry_run_client
         return await self.github.installation(installation_id)
 
+    async def _index_client(self, repository: str, fallback: IssueClient) -> IssueClient:
+        """The installation that holds the hub index (the request's own when unknown)."""
+        if self.github is None or self.settings.dry_run:
+            return fallback
+        installation = await self.github.repo_installation_id(repository)
+        return fallback if installation is None else await self.client_for(installation)
+
     async def config_for(self, client: object, repo: str) -> Config:
         """The config for ``repo``: its ``.github/event-bot.yml`` over the deployment's."""
         return (await self.repo_configs.load(client, repo)).config
@@ -166,6 +175,9 @@ class EventBot:
                         issue_is_current=current,
                         read_comments=not self.settings.dry_run,
                         hub_bookings=self.index.hub_bookings, state_keys=self.settings.keys,
+                        hub_index=await self.hubs.current(
+                            lambda where: self._index_client(where, client), loaded.config,
+                            self.clock()),
                         trust=lambda issue: trust_for(client, issue, loaded.config, edited),
                     )
                     self._synced[key] = time.monotonic()

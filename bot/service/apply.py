@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from ..core import outbox
 from ..core.config import Config
 from ..core.forms import FormTemplate
+from ..core.hub_index import HubEntry
 from ..core.model import (
     Comment,
     Desired,
@@ -32,6 +33,7 @@ from ..core.request import is_event_request, rep_words_to_confirm
 from ..core.sealing import StateKeys
 from ..core.status import StatusComment, find_status, seal_status
 from ..core.triage import Triage
+from .runs import follow_runs
 from .trust import confirmed_users
 from .workflows import run_dispatches
 
@@ -50,6 +52,7 @@ class IssueClient(Protocol):
     async def add_reaction(self, repo: str, comment_id: int, content: str = "+1") -> Any: ...
     async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
                                 inputs: Mapping[str, str]) -> Any: ...
+    async def get(self, url: str, params: Any = None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ async def sync_request(
     read_comments: bool = True,
     issue_is_current: bool = False,
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] | None = None,
+    hub_index: Mapping[str, HubEntry] | None = None,
     state_keys: StateKeys,
     trust: Callable[[IssueSnapshot], Awaitable[Trust]] | None = None,
 ) -> SyncResult:
@@ -154,7 +158,7 @@ async def sync_request(
     issue's author and editor is a writer or team lead (asked of GitHub by the shell)."""
     data = issue_json if issue_json is not None else await client.issue(repo.full_name, number)
     booked = hub_bookings if hub_bookings is not None else {}
-    issue = replace(issue_from_json(data, repo), hub_bookings=booked)
+    issue = replace(issue_from_json(data, repo), hub_bookings=booked, hub_index=hub_index)
     if not is_event_request(issue, form, config):
         return SyncResult(issue, None, None, 0)
     status: StatusComment | None = None
@@ -167,7 +171,7 @@ async def sync_request(
             # The bot has acted on this issue before, so the payload may predate that
             # (a redelivery, a late second delivery): plan from the issue as it is now.
             issue = replace(issue_from_json(await client.issue(repo.full_name, number), repo),
-                            hub_bookings=booked)
+                            hub_bookings=booked, hub_index=hub_index)
             if not is_event_request(issue, form, config):
                 return SyncResult(issue, None, None, 0, status)
     if trust is not None:
@@ -175,6 +179,7 @@ async def sync_request(
     users = await confirmed_users(client, rep_words_to_confirm(issue, form, config))
     if users:
         issue = replace(issue, trust=replace(issue.trust, users=users))
+    status = await follow_runs(client, config, status, now)  # the runs dispatches started
     edited = edit.before(issue, status) if edit is not None else None
     triage, desired = plan(issue, status, config, form, now, edited)
     if edit is not None:

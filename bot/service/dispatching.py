@@ -105,9 +105,11 @@ class ManualDispatch:
             return self._say(desired, False, "This request awaits confirmation (`/confirm` "
                                              "by a writer or team lead); nothing was "
                                              "pre-warmed.")
-        planned = (scale_down_dispatch(triage.state, triage.request, self.config)
+        planned = (scale_down_dispatch(triage.state, triage.request, self.config,
+                                       index=issue.hub_index)
                    if self.nodes == 0 else
-                   prewarm_dispatch(triage.request, triage.sizing, self.config, self.nodes))
+                   prewarm_dispatch(triage.request, triage.sizing, self.config, self.nodes,
+                                    issue.hub_index))
         if isinstance(planned, Refusal):
             return self._say(desired, False, f"⚠️ Not pre-warmed: {planned.reason}.")
         planned = replace(planned, comment=self.comment_id)

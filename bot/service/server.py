@@ -25,7 +25,7 @@ log = logging.getLogger("bot.server")
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
 HANDLED_EVENTS = frozenset({"issues", "issue_comment", "installation",
-                            "installation_repositories"})
+                            "installation_repositories", "push"})
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from ..core.model import WorkflowDispatch
 from ..core.prewarm import iso
+from ..core.runs import QUEUED
 from ..core.status import DispatchRecord
 
 log = logging.getLogger("bot.dispatching")
@@ -53,5 +54,5 @@ async def run_dispatches(client: DispatchClient, dispatches: Sequence[WorkflowDi
             log.info("%s dispatched: %s/%s %s", d.kind, d.repository, d.workflow, d.inputs)
             records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
                                           ok=True, comment=d.comment, for_start=d.for_start,
-                                          hub=d.hub))
+                                          hub=d.hub, run=QUEUED))
     return tuple(records)
