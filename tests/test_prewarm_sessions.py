@@ -13,7 +13,7 @@ from bot.core.dates import Session
 from bot.core.prewarm import PREWARM, SCALE_DOWN
 from bot.core.request import EventRequest
 
-from .lifecycle_sim import OPENED, START, Sim, base_config
+from .lifecycle_sim import OPENED, START, Sim, base_config, form_body, make_issue
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -80,3 +80,21 @@ def test_prewarming_is_limited_to_what_a_team_sells(settings: dict[str, object],
     assert sim.status is not None
     # The others are told how to get it anyway.
     assert ("comments `/prewarm [NODES]`" in sim.status.body) is not prewarmed
+
+
+def test_daily_hours_written_in_the_form_give_a_prewarm_and_a_scale_down_each_day() -> None:
+    """As a champion writes it: three days and the hours of each; the date parser makes
+    the sessions and the lifecycle follows them (no sessions put in by hand)."""
+    body = form_body(start="March 9, 2027", end="March 11, 2027",
+                     daily_hours="1pm - 4pm America/Chicago")
+    sim = Sim(base_config(), issue=make_issue(body))
+    sim.run(OPENED)
+    assert sim.last is not None and sim.last.request is not None
+    days = sim.last.request.sessions
+    assert [(s.start, s.end) for s in days] == [
+        (START + i * D, START + i * D + 3 * H) for i in range(3)]  # 13:00-16:00 CST
+    sim.follow(START - D, days[-1].end + D)  # from the day before: nothing is due earlier
+    expected = []
+    for day in days:
+        expected += [(day.start - 2 * H, PREWARM), (day.end + timedelta(minutes=30), SCALE_DOWN)]
+    assert [(at, d.kind) for at, d in sim.dispatches] == expected
