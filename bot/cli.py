@@ -287,7 +287,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """The JSON Schemas of config.yaml and .github/event-bot.yml: printed, or written."""
-    from .core.config_schema import schema_files
+    from .core.config_jsonschema import schema_files
 
     files = schema_files()
     if not args.write:

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from bot.core.config import ConfigError, parse_config
-from bot.core.config_schema import DEPLOYMENT_ONLY_KEYS, REPOSITORY_KEYS, schema_files
+from bot.core.config_jsonschema import schema_files
+from bot.core.config_schema import DEPLOYMENT_ONLY_KEYS, REPOSITORY_KEYS
 from bot.service.repo_config import parse_override
 
 from .botapp import fast_config
