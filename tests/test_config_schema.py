@@ -137,3 +137,14 @@ def test_the_repository_schema_has_only_the_keys_a_repository_may_set() -> None:
     assert config.notice_days == 30 and config.request_labels == ("event",)
     for key in [*DEPLOYMENT_ONLY_KEYS, "form", "server"]:
         assert list(check.iter_errors({key: copy.deepcopy(schema.get(key))})), key
+
+
+def test_the_schema_command_prints_and_writes_the_committed_files(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["schema", "event-bot.schema.json"]) == 0
+    assert capsys.readouterr().out == (SCHEMAS / "event-bot.schema.json").read_text("utf-8")
+    assert main(["schema", "--write", "--dir", str(tmp_path / "out")]) == 0
+    for name in ("config.schema.json", "event-bot.schema.json"):
+        assert (tmp_path / "out" / name).read_text("utf-8") == (SCHEMAS / name).read_text("utf-8")
