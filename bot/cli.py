@@ -106,7 +106,7 @@ def preview_first_sync(issue: IssueSnapshot, config: Config, form: FormTemplate,
         # the records in the state, so the one status comment records them.
         import asyncio
 
-        from .service.dispatching import run_dispatches
+        from .service.workflows import run_dispatches
 
         records = asyncio.run(run_dispatches(_AssumeDispatched(), dispatched, now))
         result, desired = plan(issue, with_records(None, records), config, form, now)
@@ -302,7 +302,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .service.serve import serve
+    from .wiring import serve
 
     return serve(args)
 

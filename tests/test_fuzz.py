@@ -46,8 +46,9 @@ from bot.core.model import IssueSnapshot, RepoRef
 from bot.core.plan import plan
 from bot.core.request import read_request
 from bot.core.status import StatusState, encode_state, listed_items, read_status, ticked_items
-from bot.service.app import EventBot, Settings, create_app
+from bot.service.app import EventBot, Settings
 from bot.service.workqueue import WorkQueue
+from bot.wiring import create_app
 
 from .botapp import Clock, fast_config
 from .expect import assert_a_sentence_for_the_champion

@@ -26,7 +26,8 @@ from bot.core.request import EventRequest
 from bot.core.sizing import Sizing
 from bot.core.status import DispatchRecord, StatusState, read_status
 from bot.github.client import GitHubError
-from bot.service.dispatching import prewarm_now, run_dispatches
+from bot.service.dispatching import prewarm_now
+from bot.service.workflows import run_dispatches
 
 from .botapp import Clock, fast_config, running_bot
 from .fakegithub import FakeGitHub

@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 
 import bot.service.serve
+import bot.wiring
 from bot.cli import build_parser
 from bot.service.server import signature_ok
 
@@ -113,12 +114,13 @@ def test_serve_refuses_to_start_without_credentials(
     missing: str, named: str
 ) -> None:
     monkeypatch.setattr(bot.service.serve, "setup_logging", lambda *a, **k: None)
+    monkeypatch.setattr(bot.wiring, "setup_logging", lambda *a, **k: None)
     monkeypatch.chdir(ROOT)
     env = {"GITHUB_APP_ID": "4242", "GITHUB_PRIVATE_KEY": app_key,
            "GITHUB_WEBHOOK_SECRET": "s3cret-value", "GITHUB_API_URL": "http://127.0.0.1:9"}
     del env[missing]
     args: argparse.Namespace = build_parser().parse_args(["serve", "--no-scheduler"])
-    assert bot.service.serve.serve(args, env) == 2
+    assert bot.wiring.serve(args, env) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert named in err
@@ -129,12 +131,13 @@ def test_a_broken_key_is_refused_without_showing_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], app_key: str
 ) -> None:
     monkeypatch.setattr(bot.service.serve, "setup_logging", lambda *a, **k: None)
+    monkeypatch.setattr(bot.wiring, "setup_logging", lambda *a, **k: None)
     monkeypatch.chdir(ROOT)
     broken = app_key.replace("\n", "\n#", 3)
     env = {"GITHUB_APP_ID": "4242", "GITHUB_PRIVATE_KEY": broken,
            "GITHUB_WEBHOOK_SECRET": "s3cret-value"}
     args = build_parser().parse_args(["serve"])
-    assert bot.service.serve.serve(args, env) == 2
+    assert bot.wiring.serve(args, env) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert "GITHUB_PRIVATE_KEY" in err

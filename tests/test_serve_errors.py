@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 import bot.service.serve
+import bot.wiring
 from bot.cli import build_parser
 
 from .test_cli import ROOT, clean_env, run
@@ -128,6 +129,7 @@ def test_serve_refuses_a_port_that_is_not_a_port(env_port: str | None,
 def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process runs: no logging set-up, the repository as cwd, no server or scheduler."""
     monkeypatch.setattr(bot.service.serve, "setup_logging", lambda *a, **k: None)
+    monkeypatch.setattr(bot.wiring, "setup_logging", lambda *a, **k: None)
     monkeypatch.chdir(ROOT)
 
     def started(*args: object, **kwargs: object) -> None:
@@ -136,14 +138,14 @@ def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     async def scheduled(*args: object, **kwargs: object) -> int:
         pytest.fail("the scheduler started although its settings are unusable")
 
-    monkeypatch.setattr(bot.service.serve.web, "run_app", started)
+    monkeypatch.setattr(bot.wiring.web, "run_app", started)
     monkeypatch.setattr(bot.service.serve, "_run_scheduler", scheduled)
 
 
 def bad_setting(command: str, env: dict[str, str], config: Path) -> int:
     if command == "serve":
         args = build_parser().parse_args(["serve", "--port", "0", "--config", str(config)])
-        return bot.service.serve.serve(args, env)
+        return bot.wiring.serve(args, env)
     runner = bot.service.serve.tick if command == "tick" else bot.service.serve.clock
     return runner(argparse.Namespace(config=str(config)), env)
 

@@ -87,3 +87,8 @@ def test_quoted_text_is_always_one_code_span(written: str) -> None:
     tokens = MarkdownIt("commonmark").parseInline(f"Got {shown} here")[0].children or []
     assert [t.type for t in tokens] == ["text", "code_inline", "text"] or shown == '""', shown
     assert "\n" not in shown and "<!--" not in shown and len(shown) < 200
+
+
+@pytest.mark.parametrize("written", ["\u202e", "\u202e\u202c", "\x00", " \t "])
+def test_text_with_nothing_printable_is_shown_as_nothing(written: str) -> None:
+    assert text.code(written) == ""

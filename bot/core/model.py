@@ -176,10 +176,14 @@ class Desired:
     labels_remove: frozenset[str] = frozenset()
     assignees_add: tuple[str, ...] = ()
     assignees_remove: tuple[str, ...] = ()
+    # The same difference as the whole lists (None: unchanged), written as they are.
+    labels: tuple[str, ...] | None = None
+    assignees: tuple[str, ...] | None = None
     status_body: str | None = None  # None: leave the status comment alone
     replies: tuple[str, ...] = ()
     dispatches: tuple[WorkflowDispatch, ...] = ()
     close_reason: str | None = None  # "completed" or "not_planned"
+    reactions: tuple[tuple[int, str], ...] = ()  # (comment id, reaction): a command's "+1"
     notes: tuple[str, ...] = field(default=())  # for logs and dry-run output
 
 

@@ -7,7 +7,7 @@ what this returns.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from . import confirm, lifecycle, text
@@ -129,9 +129,39 @@ def overlapping(issue: IssueSnapshot, request: EventRequest, config: Config
         and request.start - before < b.end + after)
 
 
+@dataclass(frozen=True)
+class Edit:
+    """A change of the state made before the one plan of a sync (a command, a reopening)."""
+
+    state: StatusState
+    assignees: tuple[str, ...] | None = None  # the assignees it leaves; None: the issue's
+
+
+def _asked_since(issue: IssueSnapshot, state: StatusState, now: datetime) -> datetime:
+    # Which tier the form asked for, and since when: the first version the bot sees is
+    # the one it was opened with; a later one dates from the edit (updated_at).
+    return issue.created_at if not state.tiers_asked else (issue.updated_at or now)
+
+
+def request_and_state(issue: IssueSnapshot, status: StatusComment | None, config: Config,
+                      form: FormTemplate, now: datetime) -> tuple[EventRequest, StatusState]:
+    """The request as the plan reads it, and the state with the form's tier recorded:
+    what a command decides on, before the plan."""
+    form = bound_form(form, config)  # the bot's field ids, whatever the form calls them
+    state = status.state if status is not None else StatusState()
+    parsed = parse_form_body(issue.body, form)
+    request = read_request(issue, form, config,
+                           override=_override(state, parsed.get("start"), parsed.get("end")),
+                           parsed=parsed)
+    return request, with_tier_asked(state, request.tier, _asked_since(issue, state, now))
+
+
 def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
-           form: FormTemplate, now: datetime) -> Triage:
-    """Read the request and decide labels, assignees, sizing, checklist and the status text."""
+           form: FormTemplate, now: datetime, assignees: tuple[str, ...] | None = None
+           ) -> Triage:
+    """Read the request and decide labels, assignees, sizing, checklist and the status text.
+
+    ``assignees``: the ones a command left, when it changed them (else the issue's)."""
     form = bound_form(form, config)  # the bot's field ids, whatever the form calls them
     if not is_event_request(issue, form, config):
         return Triage(is_event_request=False)
@@ -155,11 +185,8 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     tier = tier_view(request, state, config)
     cancelled = state.cancelled_by is not None
     pick: OnCallPick | None = None
-    assignees = list(issue.assignees)
-    # Which tier the form asked for, and since when: the first version the bot sees is
-    # the one it was opened with; a later one dates from the edit (updated_at).
-    since = issue.created_at if not state.tiers_asked else (issue.updated_at or now)
-    new_state = with_tier_asked(state, request.tier, since)
+    people = list(issue.assignees if assignees is None else assignees)
+    new_state = with_tier_asked(state, request.tier, _asked_since(issue, state, now))
     if request.start is not None and request.end is not None and not request.start_in_past:
         # A paid tier that promises more engineers counts once it is in effect (approved,
         # or granted without approval), not while a lead has still to say yes.
@@ -171,10 +198,10 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
                 else config.engineers_for(request.event_type))
         resized = state.rotation_start is not None and size != wanted
         if not cancelled and (state.rotation_start != start_key or resized):
-            have = {a.lower() for a in assignees}
+            have = {a.lower() for a in people}
             previous = {e.lower() for e in state.rotation} - {e.lower() for e in pick.engineers}
-            assignees = [a for a in assignees if a.lower() not in previous]
-            assignees += [e for e in pick.engineers if e.lower() not in have]
+            people = [a for a in people if a.lower() not in previous]
+            people += [e for e in pick.engineers if e.lower() not in have]
             new_state = replace(new_state, rotation_start=start_key, rotation=pick.engineers,
                                 rotation_size=wanted)
 
@@ -196,13 +223,13 @@ def triage(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     overlaps = overlapping(issue, request, config)
     view = StatusView(
         issue=issue, request=request, tier=tier, sizing=sizing, pick=pick,
-        assignees=tuple(assignees), checklist=checklist,
+        assignees=tuple(people), checklist=checklist,
         ticked=ticked_items(status, request, new_state, config),
         errors=all_errors, state=new_state, form=form, now=now,
     )
     return Triage(
         is_event_request=True, request=request, tier=tier, sizing=sizing, pick=pick,
-        checklist=checklist, labels=labels, assignees=tuple(assignees), errors=all_errors,
+        checklist=checklist, labels=labels, assignees=tuple(people), errors=all_errors,
         state=new_state, comment=render_status(view, config), overlaps=overlaps,
         confirmed=confirm.is_confirmed(request, new_state),
     )
@@ -216,9 +243,17 @@ def ticked_items(status: StatusComment | None, request: EventRequest | None,
 
 
 def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
-         form: FormTemplate, now: datetime) -> tuple[Triage, Desired]:
-    """Triage, then the difference from the issue as it is: nothing when nothing changed."""
-    result = triage(issue, status, config, form, now)
+         form: FormTemplate, now: datetime, edit: Edit | None = None
+         ) -> tuple[Triage, Desired]:
+    """Triage, then the difference from the issue as it is: nothing when nothing changed.
+
+    ``edit``: what a command (or a reopening) changed first; planned from, and the one
+    difference is still taken from the issue as GitHub has it."""
+    if edit is not None:
+        status = (replace(status, state=edit.state) if status is not None
+                  else StatusComment(id=0, body="", state=edit.state, ticked=frozenset()))
+    assignees = edit.assignees if edit is not None else None
+    result = triage(issue, status, config, form, now, assignees)
     if not result.is_event_request:
         return result, Desired()
     # What the clock calls for (reminders, pre-warming, follow-up): its keys go into the
@@ -230,48 +265,63 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     if due.sent or due.unsent:
         base = status if status is not None else StatusComment(0, "", StatusState(), ticked)
         marked = replace(base, state=base.state.with_sent(*due.sent).without_sent(*due.unsent))
-        result = triage(issue, marked, config, form, now)
+        result = triage(issue, marked, config, form, now, assignees)
     add, remove, _ = label_changes(issue, result.labels, status.state if status else
                                    StatusState(), config)
     have = {a.lower() for a in issue.assignees}
     final = {a.lower() for a in result.assignees}
     assignees_add = tuple(a for a in result.assignees if a.lower() not in have)
     assignees_remove = tuple(a for a in issue.assignees if a.lower() not in final)
+    # The one difference, also as the issue's whole lists: apply writes them as they are.
+    labels: tuple[str, ...] | None = None
+    if add or remove:
+        drop = {x.lower() for x in remove}
+        kept = [x for x in issue.labels if x.lower() not in drop]
+        have_labels = {x.lower() for x in kept}
+        labels = (*kept, *sorted(x for x in add if x.lower() not in have_labels))
+    people: tuple[str, ...] | None = None
+    if assignees_add or assignees_remove:
+        gone = {x.lower() for x in assignees_remove}
+        people = (*(x for x in issue.assignees if x.lower() not in gone), *assignees_add)
     body = result.comment
     if status is not None and body == status.body:
         body = None
+    # The lifecycle's one decision also says when the scheduler next needs the request.
+    result = replace(result, next_due=due.next_due)
     return result, Desired(
         labels_add=add, labels_remove=remove, assignees_add=assignees_add,
-        assignees_remove=assignees_remove, status_body=body, replies=due.replies,
+        assignees_remove=assignees_remove, labels=labels, assignees=people,
+        status_body=body, replies=due.replies,
         dispatches=due.dispatches, close_reason=due.close_reason,
     )
 
 
 class Reopening:
-    """A plan hook for a person reopening a cancelled request: the cancellation is lifted.
+    """A person reopening a cancelled request: the cancellation is lifted before the plan.
 
     The issue closed by ``/cancel`` and opened again by someone means they want the
     event back; the status comment, labels, reminders and pre-warming follow, and one
     reply says so.
     """
 
-    def __init__(self, by: str, config: Config, form: FormTemplate, now: datetime) -> None:
+    def __init__(self, by: str) -> None:
         self.by = by
-        self.config = config
-        self.form = form
-        self.now = now
-        self.planned: Triage | None = None
+        self.lifted = False
 
-    def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triaged: Triage,
-                 desired: Desired) -> Desired:
-        if status is None or not status.state.cancelled_by or issue.state != "open":
+    def before(self, issue: IssueSnapshot, status: StatusComment | None) -> Edit | None:
+        self.lifted = (status is not None and bool(status.state.cancelled_by)
+                       and issue.state == "open")
+        if status is None or not self.lifted:
+            return None
+        return Edit(replace(status.state, cancelled_by=None, cancelled_at=None))
+
+    def after(self, issue: IssueSnapshot, status: StatusComment | None, triaged: Triage,
+              desired: Desired) -> Desired:
+        if not self.lifted:
             return desired
-        state = replace(status.state, cancelled_by=None, cancelled_at=None)
-        self.planned, again = plan(issue, replace(status, state=state), self.config,
-                                   self.form, self.now)
-        if again.status_body is None:  # the state changed, so the comment must too
-            again = replace(again, status_body=self.planned.comment)
+        if desired.status_body is None:  # the state changed, so the comment must too
+            desired = replace(desired, status_body=triaged.comment)
         reply = (f"♻️ {text.mention(self.by)} reopened this request, so it is active "
                  "again: the checklist, its reminders and pre-warming are back on. "
                  "`/cancel` cancels it again.")
-        return replace(again, replies=(*again.replies, reply))
+        return replace(desired, replies=(*desired.replies, reply))

@@ -63,7 +63,7 @@ def code(text: str | None, limit: int = 120) -> str:
     if not text:
         return ""
     flat = " ".join(_printable(text).split())
-    if not flat:  # only control characters: nothing to show
+    if not flat:  # only controls and invisible marks: nothing to show
         return ""
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"

@@ -34,6 +34,7 @@ class Triage:
     comment: str | None = None
     overlaps: tuple[HubBooking, ...] = ()  # other live requests on this hub, overlapping
     confirmed: bool = False  # a writer or team lead vouched for its hub, dates, attendees
+    next_due: datetime | None = None  # when the scheduler next needs it (set by ``plan``)
 
 
 def iso(dt: datetime) -> str:

@@ -1,50 +1,55 @@
-"""The running bot: routes deliveries to the one sync path, and wires the aiohttp app."""
+"""The running bot: routes deliveries to the one sync path (wired up in ``bot.wiring``)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import aiohttp
-from aiohttp import web
 from cachetools import TTLCache
+from gidgethub import routing, sansio
 
 from ..core.config import Config
-from ..core.confirm import edit_from_payload
 from ..core.forms import FormTemplate
-from ..core.model import IssueSnapshot, RepoRef, Trust, issue_from_json, repo_from_payload
-from ..core.plan import Reopening, triage
+from ..core.model import IssueSnapshot, RepoRef, Trust, issue_from_json
+from ..core.plan import triage
 from ..core.request import is_event_request
 from ..core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from ..github.client import DryRunClient, GitHubApp, GitHubClient, GitHubError
-from ..github.labels_sync import LabelSyncResult, repos_in_payload, sync_app_labels
-from ..views.dashboard import add_views
-from .admission import queue_for
-from .apply import IssueClient, PlanHook, SyncResult, read_status, sync_request
-from .commanding import on_issue_comment
+from ..github.labels_sync import LabelSyncResult, sync_app_labels
+from . import commanding, installations
+from .apply import IssueClient, StateEdit, SyncResult, read_status, sync_request
 from .handback import hand_back
 from .index import RequestIndex, entry_from
+from .issues import router as issue_router
 from .logs import delivery_context, issue_context
 from .metrics import Metrics
 from .repo_config import RepoConfigs
-from .scheduler import Agenda, Scheduler, note_sync
-from .server import Delivery, webhook_route
+from .scheduler import Agenda, note_sync
+from .server import Delivery
 from .trust import trust_for
-from .workqueue import WorkQueue
 
 log = logging.getLogger("bot.app")
 
-TRIAGE_ACTIONS = frozenset({"opened", "edited", "reopened", "closed"})
+# One router per concern, composed once (the shape of python/bedevere's __main__).
+ROUTER = routing.Router(issue_router, commanding.router, installations.router)
+RUN_AGAIN = frozenset({"issue_comment"})  # deliveries kept and run again when they fail
 MAX_COMMAND_ATTEMPTS = 5  # a command delivery that fails this often is given up, loudly
 MAX_UNFINISHED = 10_000
 RECONCILE_INSTALLATIONS_AT_ONCE = 4
+
+
+def routable(delivery: Delivery) -> sansio.Event:
+    """The delivery as gidgethub's router reads it (an ``action`` that is not text: none)."""
+    payload = delivery.payload
+    if "action" in payload and not isinstance(payload["action"], str):
+        payload = {k: v for k, v in payload.items() if k != "action"}
+    return sansio.Event(payload, event=delivery.event, delivery_id=delivery.id)
 
 
 def utc_now() -> datetime:
@@ -108,6 +113,14 @@ class EventBot:
     def config(self) -> Config:
         return self.settings.config
 
+    @property
+    def form(self) -> FormTemplate:
+        return self.settings.form
+
+    @property
+    def dry_run(self) -> bool:
+        return self.settings.dry_run
+
     async def bot_login(self) -> str | None:
         if self.github is None:
             return None
@@ -132,7 +145,7 @@ class EventBot:
         return await sync_app_labels(self.github, self.config_for, installation_id, repos)
 
     async def sync(self, repo: RepoRef, number: int, issue_json: Any = None,
-                   hook: PlanHook | None = None, listed_at: float | None = None,
+                   edit: StateEdit | None = None, listed_at: float | None = None,
                    edited: Trust | None = None) -> SyncResult:
         """One request brought up to date. ``listed_at``: ``issue_json`` comes from a list
         read from GitHub at that moment (``time.monotonic``), not from a webhook payload;
@@ -143,13 +156,13 @@ class EventBot:
         with issue_context(repo.full_name, number):
             # A broken override falls back to the deployment's config, said once on the issue.
             loaded = await self.repo_configs.load(client, repo.full_name)
-            hook = self.repo_configs.hook(repo.full_name, loaded, hook)
+            edit = self.repo_configs.hook(repo.full_name, loaded, edit)
             try:
                 async with self.issue_lock(repo.full_name, number):
                     current = listed_at is not None and self._synced.get(key, -1.0) < listed_at
                     result = await sync_request(
                         client, repo, number, loaded.config, self.settings.form, self.clock(),
-                        bot_login=await self.bot_login(), issue_json=issue_json, hook=hook,
+                        bot_login=await self.bot_login(), issue_json=issue_json, edit=edit,
                         issue_is_current=current,
                         read_comments=not self.settings.dry_run,
                         hub_bookings=self.index.hub_bookings, state_keys=self.settings.keys,
@@ -178,7 +191,7 @@ class EventBot:
         issue = result.issue
         if issue is None:
             return
-        note_sync(self, result)
+        note_sync(self.agenda, self.metrics, result)
         if result.triage is None or issue.state != "open":
             self.index.drop(issue.repo.full_name, issue.number)
             return
@@ -187,20 +200,17 @@ class EventBot:
         if entry is not None:
             self.index.put(entry)
 
-    async def handle(self, delivery: Delivery) -> None:
-        payload = delivery.payload
-        if delivery.event == "issues":
-            await self._on_issue(delivery.action, payload)
-        elif delivery.event == "issue_comment":
-            await self._on_comment(delivery)
-        elif delivery.event in ("installation", "installation_repositories"):
-            await self._on_installation(delivery.action, payload)
+    def forget_config(self, repo: str | None) -> None:
+        self.repo_configs.forget(repo)
 
-    async def _on_comment(self, delivery: Delivery) -> None:
-        """Commands; one that fails is kept, since only running it again can redo it."""
+    async def handle(self, delivery: Delivery) -> None:
+        """Route by event and action; a command that fails is kept, since only running it
+        again can redo it (a sync redoes everything else)."""
         try:
-            await on_issue_comment(self, delivery.action, delivery.payload)
+            await ROUTER.dispatch(routable(delivery), self)
         except Exception as e:
+            if delivery.event not in RUN_AGAIN:
+                raise
             _, attempts = self.unfinished.pop(delivery.id, (delivery, 0))
             gone = isinstance(e, GitHubError) and e.status in (404, 410)  # nothing to redo
             if (not gone and attempts + 1 < MAX_COMMAND_ATTEMPTS
@@ -230,67 +240,12 @@ class EventBot:
         for delivery, _ in list(self.unfinished.values()):
             with delivery_context(delivery.id, delivery.issue_key):
                 try:
-                    await self._on_comment(delivery)
+                    await self.handle(delivery)
                 except Exception:
                     log.exception("running the commands of %s again failed", delivery.id)
                     continue
             done += 1
         return done
-
-    async def _on_issue(self, action: str, payload: dict[str, Any]) -> None:
-        repo = repo_from_payload(payload)
-        issue = payload.get("issue")
-        if repo is None or not isinstance(issue, dict) or not isinstance(issue.get("number"),
-                                                                         int):
-            log.warning("issues delivery without a usable repository or issue; dropped")
-            return
-        try:
-            issue_from_json(issue, repo)  # GitHub's payloads always read; anything else is not
-        except ValueError as e:
-            log.warning("issues delivery with an unreadable issue (%s); dropped", e)
-            return
-        if repo.installation_id <= 0 and self.github is not None and not self.settings.dry_run:
-            log.warning("issues delivery without an installation id; dropped")
-            return
-        if action == "labeled":
-            label = payload.get("label")
-            name = label.get("name") if isinstance(label, dict) else None
-            if not isinstance(name, str) or name.lower() not in {
-                    x.lower() for x in (self.config.labels.event_request,
-                                        *self.config.request_labels)}:
-                return
-        elif action not in TRIAGE_ACTIONS:
-            return
-        sender = payload.get("sender")
-        sender = sender if isinstance(sender, dict) else {}
-        login = sender.get("login")
-        if (action == "reopened" and isinstance(login, str) and login
-                and sender.get("type") != "Bot" and not login.endswith("[bot]")):
-            # A person reopened it: a request cancelled with /cancel comes back.
-            client = await self.client_for(repo.installation_id)
-            config = await self.config_for(client, repo.full_name)
-            hook = Reopening(login, config, self.settings.form, self.clock())
-            result = await self.sync(repo, issue["number"], issue_json=issue, hook=hook)
-            if hook.planned is not None:
-                # The sync reported the request as it was; index it as it now is.
-                self.remember(replace(result, triage=hook.planned))
-            return
-        await self.sync(repo, issue["number"], issue_json=issue,
-                        edited=edit_from_payload(payload, repo, self.settings.form,
-                                                 self.config))
-
-    async def _on_installation(self, action: str, payload: dict[str, Any]) -> None:
-        inst = payload.get("installation")
-        if not isinstance(inst, dict) or not isinstance(inst.get("id"), int):
-            return
-        if action in ("created", "added", "new_permissions_accepted", "unsuspend"):
-            if action in ("created", "added"):
-                named = repos_in_payload(payload)
-                for repo in named if named is not None else [None]:
-                    self.repo_configs.forget(repo)  # new repositories: read their overrides
-            # Labels first, so the requests reconciled next get them in their colours.
-            await self.sync_labels(inst["id"], repos_in_payload(payload))
-            await self.reconcile_installation(inst["id"])
 
     async def reconcile_installation(self, installation_id: int) -> int:
         """Sync every open event request of one installation; returns how many were synced."""
@@ -423,99 +378,6 @@ class EventBot:
         return sum(c for c in counts if isinstance(c, int))
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    bot: EventBot = request.app["bot"]
-    queue: WorkQueue = request.app["queue"]
-    return web.json_response({
-        "status": "ok" if queue.accepting else "shutting-down",
-        "queue_depth": queue.depth,
-        "in_flight": queue.in_flight,
-        "processed": queue.processed,
-        "failed_deliveries": queue.failed,
-        "pending_reconciliation": bot.pending,
-        "dry_run": bot.settings.dry_run,
-    })
-
-
-async def _metrics(request: web.Request) -> web.Response:
-    bot: EventBot = request.app["bot"]
-    return web.Response(body=bot.metrics.render(),
-                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
-
-
-def create_app(settings: Settings, github_factory: Callable[[aiohttp.ClientSession],
-                                                            GitHubApp | None] | None = None,
-               clock: Callable[[], datetime] = utc_now) -> web.Application:
-    """The aiohttp application; ``github_factory`` builds the App client on start-up."""
-    app = web.Application(client_max_size=26 * 1024 * 1024)
-    metrics = Metrics()
-    app["metrics"] = metrics
-
-    async def on_startup(app: web.Application) -> None:
-        session = aiohttp.ClientSession()
-        app["session"] = session
-        github = github_factory(session) if github_factory else None
-        bot = EventBot(settings, github, metrics, clock)
-        app["bot"] = bot
-        metrics.track_github(lambda: github.stats if github is not None else None)
-        queue = queue_for(bot, metrics, os.environ.get("REDIS_URL"))
-        app["queue"] = queue
-        app["webhook"] = webhook_route(queue, settings.webhook_secret, metrics)
-        queue.start()
-        if github is not None and not settings.dry_run:
-            app["labels_task"] = asyncio.create_task(bot.sync_labels(), name="labels")
-            if settings.scheduler:
-                # Reconciles at once, then ticks; a background task, so /healthz answers.
-                scheduler = Scheduler(bot)
-                app["scheduler"] = scheduler
-                app["reconcile_task"] = asyncio.create_task(scheduler.run(), name="scheduler")
-            else:
-                # Without the scheduler (a `clock` process runs it), still catch up once,
-                # then keep the dashboard and calendar current without writing.
-                app["reconcile_task"] = asyncio.create_task(_reconcile_on_start(bot))
-                app["index_task"] = asyncio.create_task(_keep_index_fresh(bot),
-                                                        name="index")
-
-    async def on_shutdown(app: web.Application) -> None:
-        queue: WorkQueue = app["queue"]
-        queue.accepting = False  # from now on /webhook answers 503
-        # The scheduler's passes are all redone on the next start: the grace goes to
-        # the deliveries GitHub will not send again.
-        for name in ("reconcile_task", "labels_task", "index_task"):
-            task = app.get(name)
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        finished = await queue.drain(settings.config.server.shutdown_grace_seconds)
-        cut_off = queue.pending_deliveries  # read before the workers are stopped
-        await queue.stop()
-        if not finished:
-            # Issues are brought up to date by the next start's reconciliation; commands
-            # are handed back to GitHub, to be delivered again.
-            log.warning("shutting down with %d deliveries unfinished (%s); reconciliation on "
-                        "the next start picks up their issues", len(cut_off),
-                        ", ".join(sorted(d.id for d in cut_off)[:50]))
-        bot: EventBot = app["bot"]
-        await bot.hand_back(cut_off)
-
-    async def on_cleanup(app: web.Application) -> None:
-        await app["session"].close()
-
-    app.on_startup.append(on_startup)
-    app.on_shutdown.append(on_shutdown)
-    app.on_cleanup.append(on_cleanup)
-
-    async def webhook(request: web.Request) -> web.Response:
-        handler: Callable[[web.Request], Awaitable[web.Response]] = request.app["webhook"]
-        return await handler(request)
-
-    app.router.add_post("/webhook", webhook)
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/metrics", _metrics)
-    add_views(app, settings.dashboard_token)  # GET / and GET /events.ics
-    return app
-
-
 async def _repositories(client: GitHubClient, installation_id: int) -> list[RepoRef]:
     """The repositories an installation may see (skipping anything unreadable)."""
     found = []
@@ -525,24 +387,3 @@ async def _repositories(client: GitHubClient, installation_id: int) -> list[Repo
             owner, name = full.split("/")
             found.append(RepoRef(owner, name, installation_id))
     return found
-
-
-async def _reconcile_on_start(bot: EventBot) -> None:
-    try:
-        count = await bot.reconcile_all()
-        log.info("start-up reconciliation synced %d open request(s)", count)
-    except Exception:
-        log.exception("start-up reconciliation failed; the scheduler retries it")
-
-
-async def _keep_index_fresh(bot: EventBot) -> None:
-    """A web process without the scheduler: after its start-up reconciliation, refresh
-    the index every ``scheduler.reconcile_seconds`` (reading only; the ``clock`` process
-    does the work)."""
-    while True:
-        await asyncio.sleep(bot.config.scheduler.reconcile_seconds)
-        try:
-            count = await bot.refresh_index()
-            log.info("index refreshed: %d open request(s)", count)
-        except Exception:
-            log.exception("refreshing the index failed; tried again next interval")

@@ -26,14 +26,14 @@ from ..core.model import (
     comment_from_json,
     issue_from_json,
 )
-from ..core.plan import plan
+from ..core.plan import Edit, plan
 from ..core.prewarm import with_records
 from ..core.request import is_event_request, rep_words_to_confirm
 from ..core.sealing import StateKeys
 from ..core.status import StatusComment, find_status, seal_status
 from ..core.triage import Triage
-from .dispatching import run_dispatches
 from .trust import confirmed_users
+from .workflows import run_dispatches
 
 log = logging.getLogger("bot.apply")
 
@@ -47,6 +47,7 @@ class IssueClient(Protocol):
     async def create_comment(self, repo: str, number: int, body: str) -> Any: ...
     async def edit_comment(self, repo: str, comment_id: int, body: str) -> Any: ...
     async def delete_comment(self, repo: str, comment_id: int) -> Any: ...
+    async def add_reaction(self, repo: str, comment_id: int, content: str = "+1") -> Any: ...
     async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
                                 inputs: Mapping[str, str]) -> Any: ...
 
@@ -61,8 +62,17 @@ class SyncResult:
     config: Config | None = None  # the config planned with (a repository's own, maybe)
 
 
-# A hook that may change the plan before it is applied (commands and lifecycle use it).
-PlanHook = Callable[[IssueSnapshot, StatusComment | None, Triage, Desired], Desired]
+class StateEdit(Protocol):
+    """What a command (or a reopening) does inside the one sync path.
+
+    ``before`` edits the state the one plan starts from (pure; it plans nothing itself);
+    ``after`` only adds to that plan what is not state: replies, a dispatch, a close.
+    ``after`` runs again on the plan made with the records of a dispatch.
+    """
+
+    def before(self, issue: IssueSnapshot, status: StatusComment | None) -> Edit | None: ...
+    def after(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
+              desired: Desired) -> Desired: ...
 
 
 async def _read_comments(client: IssueClient, issue: IssueSnapshot) -> list[Comment]:
@@ -95,18 +105,10 @@ async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: Statu
     # Labels and assignees first: the status comment's state then records only what landed
     # (a rotation recorded as applied whose PATCH failed would never be assigned again).
     fields: dict[str, Any] = {}
-    if desired.labels_add or desired.labels_remove:
-        drop = {x.lower() for x in desired.labels_remove}
-        labels = [x for x in issue.labels if x.lower() not in drop]
-        have = {x.lower() for x in labels}
-        labels += sorted(x for x in desired.labels_add if x.lower() not in have)
-        fields["labels"] = labels
-    if desired.assignees_add or desired.assignees_remove:
-        drop = {x.lower() for x in desired.assignees_remove}
-        people = [x for x in issue.assignees if x.lower() not in drop]
-        have = {x.lower() for x in people}
-        people += [x for x in desired.assignees_add if x.lower() not in have]
-        fields["assignees"] = people
+    if desired.labels is not None:  # the plan's one difference, as whole lists
+        fields["labels"] = list(desired.labels)
+    if desired.assignees is not None:
+        fields["assignees"] = list(desired.assignees)
     if desired.close_reason and issue.state == "open":
         fields["state"] = "closed"
         fields["state_reason"] = desired.close_reason
@@ -122,6 +124,9 @@ async def apply_desired(client: IssueClient, issue: IssueSnapshot, status: Statu
     for reply in desired.replies:
         await client.create_comment(repo, issue.number, reply)
         writes += 1
+    for comment_id, content in desired.reactions:  # last: it says the work is done
+        await client.add_reaction(repo, comment_id, content)
+        writes += 1
     return writes
 
 
@@ -135,7 +140,7 @@ async def sync_request(
     *,
     bot_login: str | None,
     issue_json: Any = None,
-    hook: PlanHook | None = None,
+    edit: StateEdit | None = None,
     read_comments: bool = True,
     issue_is_current: bool = False,
     hub_bookings: Mapping[str, tuple[HubBooking, ...]] | None = None,
@@ -170,19 +175,24 @@ async def sync_request(
     users = await confirmed_users(client, rep_words_to_confirm(issue, form, config))
     if users:
         issue = replace(issue, trust=replace(issue.trust, users=users))
-    triage, desired = plan(issue, status, config, form, now)
-    if hook is not None:
-        desired = hook(issue, status, triage, desired)
+    edited = edit.before(issue, status) if edit is not None else None
+    triage, desired = plan(issue, status, config, form, now, edited)
+    if edit is not None:
+        desired = edit.after(issue, status, triage, desired)
     if desired.dispatches:
         # Dispatch before writing the status comment, then plan again with the records in
         # the state, so the one edit below records what was dispatched (or why it failed).
         records = await run_dispatches(client, desired.dispatches, now)
         status_after = with_records(status, records)
-        triage, desired = plan(issue, status_after, config, form, now)
-        if hook is not None:
-            desired = hook(issue, status_after, triage, desired)
-        if desired.dispatches:  # one round per sync; a retry waits for a later one
+        if edited is not None:
+            edited = replace(edited, state=replace(
+                edited.state, dispatches=(*edited.state.dispatches, *records)))
+        triage, desired = plan(issue, status_after, config, form, now, edited)
+        if edit is not None:
+            desired = edit.after(issue, status_after, triage, desired)
+        if desired.dispatches:  # one round per sync; a retry waits for the next tick
             desired = replace(desired, dispatches=())
+            triage = replace(triage, next_due=now)
     if status is not None and not status.verified and desired.status_body is None:
         desired = replace(desired, status_body=status.body)  # a block that failed: signed now
     # Replies are owed in the status comment before they are posted: none is lost if the

@@ -2,11 +2,11 @@
 
 Find out who is asking (asking GitHub only for the roles the commands need), then run
 the one sync path every trigger takes, under the issue's lock: it reads the issue and
-the status comment as they are now, and ``CommandHook`` decides every command in order
-on them (``bot.core.commands``, pure) and plans again from the state they left. The sync
-applies that: the status comment, one PATCH of labels, assignees and state, and one
-reply for the whole comment. A ``+1`` reaction follows when a command did its work;
-``/prewarm`` dispatches in a sync of its own afterwards (``bot.core.prewarm``).
+the status comment as they are now, ``CommandEdit`` decides every command in order on
+them (``bot.core.commands``, pure) as an edit of the state, and the sync plans once from
+that. It applies the result: the status comment, one PATCH of labels, assignees and
+state, one reply for the whole comment, a ``/prewarm``'s dispatch (``bot.core.prewarm``)
+and the ``+1`` reaction when a command did its work.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from gidgethub import routing, sansio
 
 from ..core import outbox
 from ..core.commands import (
@@ -41,20 +43,18 @@ from ..core.model import (
     issue_from_json,
     repo_from_payload,
 )
-from ..core.plan import plan
+from ..core.plan import Edit, request_and_state
 from ..core.request import is_event_request, read_request
-from ..core.status import MARKER, RAN_DAYS, StatusComment, StatusState, has_run, with_ran
+from ..core.status import MARKER, RAN_DAYS, StatusComment, has_run, with_ran
 from ..core.triage import Triage
 from ..github.client import GitHubClient, GitHubError
-from .apply import SyncResult
-from .dispatching import PrewarmOutcome, prewarm_now
+from .dispatching import ManualDispatch
 from .logs import issue_context
-
-if TYPE_CHECKING:
-    from .app import EventBot
+from .ports import Bot
 
 log = logging.getLogger("bot.commands")
 
+DRY_RUN_PREWARM = "(dry run) the pre-warm workflow would be dispatched now."
 # GitHub answers these when the App may not ask (no Members permission, say): the person
 # then simply does not have the role, rather than the delivery failing for ever.
 _NOT_ALLOWED_TO_ASK = frozenset({401, 403, 422})
@@ -90,33 +90,19 @@ async def _looked_up(client: GitHubClient, repo: RepoRef, login: str, needed: fr
     return roles
 
 
-def _merged(issue: IssueSnapshot, outcome: CommentOutcome, desired: Desired) -> Desired:
-    """The plan's changes on top of the commands' assignees, as a change to the issue."""
-    final = [a for a in outcome.assignees
-             if a.lower() not in {x.lower() for x in desired.assignees_remove}]
-    final += [a for a in desired.assignees_add if a.lower() not in {x.lower() for x in final}]
-    have = {a.lower() for a in issue.assignees}
-    keep = {a.lower() for a in final}
-    return replace(
-        desired,
-        assignees_add=tuple(a for a in final if a.lower() not in have),
-        assignees_remove=tuple(a for a in issue.assignees if a.lower() not in keep),
-        close_reason="not_planned" if outcome.close else desired.close_reason,
-    )
+class CommandEdit:
+    """The commands of one comment as an edit of the state, before the one plan of a sync.
 
-
-class CommandHook:
-    """Decides the commands inside the one sync path, on the issue and status as read there.
-
-    Called with the plan the sync made; returns the plan made again from the state the
-    commands left (so the status comment, labels and assignees follow), plus their reply.
-    The sync calls it again after dispatching, with the records in the state: deciding is
-    pure, so it decides again on that.
+    ``before`` decides every command in order on the issue and status as the sync read
+    them (``bot.core.commands``, pure) and returns the state and assignees they leave;
+    the sync plans once from that. ``after`` adds what is not state: the one reply for
+    the comment, a close, and a ``/prewarm``'s dispatch (and, once dispatched, its reply).
     """
 
     def __init__(self, invocations: tuple[Invocation, ...], actor: str,
                  looked_up: frozenset[Role], config: Config, form: FormTemplate,
-                 now: datetime, comment_id: int, written_at: datetime | None = None) -> None:
+                 now: datetime, comment_id: int, written_at: datetime | None = None,
+                 dry_run: bool = False) -> None:
         self.invocations = invocations
         self.comment_id = comment_id
         self.written_at = written_at
@@ -125,49 +111,77 @@ class CommandHook:
         self.config = config
         self.form = form
         self.now = now
+        self.dry_run = dry_run
         self.outcome: CommentOutcome | None = None
-        self.planned: SyncResult | None = None  # the request as the commands left it
+        self.prewarm: ManualDispatch | None = None
 
-    def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triaged: Triage,
-                 desired: Desired) -> Desired:
-        self.outcome = self.planned = None
-        if issue.state != "open" or triaged.request is None:
-            return desired  # closed since the comment was written: stay silent
+    def before(self, issue: IssueSnapshot, status: StatusComment | None) -> Edit | None:
+        self.outcome = self.prewarm = None
+        if issue.state != "open":
+            return None  # closed since the comment was written: stay silent
         if status is not None and has_run(status.state, self.comment_id):
             log.info("comment %s ran before; not running it again", self.comment_id)
-            return desired  # redelivered, under whatever delivery id: once is enough
-        roles = known_roles(self.actor, issue, triaged.request, self.config) | self.looked_up
+            return None  # redelivered, under whatever delivery id: once is enough
+        # The request and state as the plan reads them, the form's tier included.
+        request, state = request_and_state(issue, status, self.config, self.form, self.now)
+        roles = known_roles(self.actor, issue, request, self.config) | self.looked_up
         form_start, form_end = form_dates(issue, bound_form(self.form, self.config))
-        state = status.state if status is not None else StatusState()
-        # The tiers asked for as the plan knows them, this version of the form included.
-        state = replace(state, tiers_asked=triaged.state.tiers_asked)
-        ctx = Context(issue=issue, request=triaged.request, state=state,
+        ctx = Context(issue=issue, request=request, state=state,
                       assignees=issue.assignees, actor=self.actor, roles=roles,
                       config=self.config, form=self.form, now=self.now,
                       form_start=form_start, form_end=form_end, written_at=self.written_at)
         outcome = self.outcome = decide_all(self.invocations, ctx)
-        if outcome.sync:
-            planned_issue = replace(issue, assignees=outcome.assignees)
-            ran = with_ran(outcome.state, self.comment_id, self.now)
-            # With no status comment yet, an empty body makes the plan post one.
-            planned_status = (replace(status, state=ran) if status is not None
-                              else StatusComment(id=0, body="", state=ran,
-                                                 ticked=frozenset()))
-            result, desired = plan(planned_issue, planned_status, self.config, self.form,
-                                   self.now)
-            desired = _merged(issue, outcome, desired)
-            after = replace(planned_issue, state="closed" if outcome.close else issue.state)
-            now_status = replace(planned_status, state=result.state,
-                                 body=desired.status_body or planned_status.body)
-            self.planned = SyncResult(after, result, desired, 0, now_status)
+        if outcome.prewarm is not None and not self.dry_run:
+            self.prewarm = ManualDispatch(self.config, outcome.prewarm.prewarm_nodes,
+                                          self.actor, self.comment_id)
+        if not outcome.sync:
+            return None
+        return Edit(with_ran(outcome.state, self.comment_id, self.now), outcome.assignees)
+
+    def after(self, issue: IssueSnapshot, status: StatusComment | None, triaged: Triage,
+              desired: Desired) -> Desired:
+        outcome = self.outcome
+        if outcome is None:
+            return desired
+        if outcome.close:
+            desired = replace(desired, close_reason="not_planned")
         if outcome.reply:
             # Marked as the answer to this comment: run again, it is not answered twice.
             reply = outbox.answering(self.comment_id, outcome.reply)
             desired = replace(desired, replies=(*desired.replies, reply))
+        if outcome.prewarm is not None and self.dry_run:
+            reply = outbox.answering(self.comment_id, DRY_RUN_PREWARM, part=1)
+            desired = replace(desired, replies=(*desired.replies, reply))
+        if self.prewarm is not None:
+            desired = self.prewarm.after(issue, status, triaged, desired)
+        if any(o in ("ok", "unchanged") for o in self.outcomes()):
+            desired = replace(desired, reactions=(*desired.reactions, (self.comment_id, "+1")))
         return desired
 
+    def outcomes(self) -> list[str]:
+        """Each command's outcome, a ``/prewarm`` as its dispatch went."""
+        outcome = self.outcome
+        if outcome is None:
+            return []
+        outcomes = [result.outcome for _, result in outcome.results]
+        if outcome.prewarm is not None:
+            at = next(i for i, (_, r) in enumerate(outcome.results) if r is outcome.prewarm)
+            done = self.prewarm.outcome if self.prewarm is not None else None
+            ok = self.dry_run or (done is not None and done.ok)
+            outcomes[at] = "ok" if ok else "failed"
+        return outcomes
 
-async def on_issue_comment(bot: EventBot, action: str, payload: dict[str, Any]) -> None:
+
+router = routing.Router()
+
+
+@router.register("issue_comment", action="created")
+@router.register("issue_comment", action="edited")
+async def on_comment(event: sansio.Event, bot: Bot) -> None:
+    await on_issue_comment(bot, str(event.data.get("action")), event.data)
+
+
+async def on_issue_comment(bot: Bot, action: str, payload: dict[str, Any]) -> None:
     """Run the commands in a new comment on an open event request; anything else is ignored."""
 
     if action == "edited":
@@ -195,7 +209,7 @@ async def on_issue_comment(bot: EventBot, action: str, payload: dict[str, Any]) 
         await _run(bot, repo, seen, issue_json, comment, invocations)
 
 
-async def _on_status_edited(bot: EventBot, payload: dict[str, Any]) -> None:
+async def _on_status_edited(bot: Bot, payload: dict[str, Any]) -> None:
     """A person ticked a box in the status comment: sync, so progress and closing follow."""
 
     repo = repo_from_payload(payload)
@@ -214,7 +228,7 @@ async def _on_status_edited(bot: EventBot, payload: dict[str, Any]) -> None:
             await bot.sync(repo, number)
 
 
-async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: dict[str, Any],
+async def _run(bot: Bot, repo: RepoRef, seen: IssueSnapshot, issue_json: dict[str, Any],
                comment: Comment, invocations: tuple[Invocation, ...]) -> None:
     client = await bot.client_for(repo.installation_id)
     if not isinstance(client, GitHubClient):
@@ -223,7 +237,7 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
     if bot_login is not None and comment.author.lower() == bot_login.lower():
         return
     config = await bot.config_for(client, repo.full_name)
-    form, dry_run = bot.settings.form, bot.settings.dry_run
+    form, dry_run = bot.form, bot.dry_run
     if not is_event_request(seen, form, config):
         return
     now = bot.clock()
@@ -235,30 +249,15 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
     known = known_roles(actor, seen, read_request(seen, form, config), config)
     looked_up = await _looked_up(client, repo, actor, lookups_needed(invocations, known),
                                  config)
-    hook = CommandHook(invocations, actor, frozenset(looked_up), config, form, now,
-                       comment.id, comment.created_at)
+    edit = CommandEdit(invocations, actor, frozenset(looked_up), config, form, now,
+                       comment.id, comment.created_at, dry_run)
     outcomes: list[str] = []
     try:
         # The one sync path, under the issue's lock: it reads the issue and the status
-        # comment as they are now, and the hook decides the commands on those.
+        # comment as they are now, and the commands edit the state before its one plan.
         await bot.sync(repo, seen.number, issue_json=issue_json if dry_run else None,
-                       hook=hook)
-        outcome = hook.outcome
-        if outcome is None:
-            return
-        if hook.planned is not None:
-            # The sync reported the request as it was before the commands; say how it is now.
-            bot.remember(hook.planned)
-        outcomes = [result.outcome for _, result in outcome.results]
-        if outcome.prewarm is not None:
-            at = next(i for i, (_, r) in enumerate(outcome.results) if r is outcome.prewarm)
-            done = await _prewarm(bot, repo, seen.number, outcome.prewarm.prewarm_nodes,
-                                   actor, dry_run, comment.id)
-            outcomes[at] = "ok" if done.ok else "failed"
-            if not done.replied:
-                await client.create_comment(repo.full_name, seen.number, done.message)
-        if any(o in ("ok", "unchanged") for o in outcomes):
-            await client.add_reaction(repo.full_name, comment.id, "+1")
+                       edit=edit)
+        outcomes = edit.outcomes()  # the "+1" on the comment went out with the sync
     except Exception:
         outcomes = ["error"] * len(invocations)
         raise
@@ -266,12 +265,3 @@ async def _run(bot: EventBot, repo: RepoRef, seen: IssueSnapshot, issue_json: di
         for inv, result in zip(invocations, outcomes, strict=False):
             bot.metrics.commands.labels(command=inv.name, outcome=result).inc()
             log.info("/%s by %s: %s", inv.name, actor, result)
-
-
-async def _prewarm(bot: EventBot, repo: RepoRef, number: int, nodes: int | None, actor: str,
-                   dry_run: bool, comment_id: int) -> PrewarmOutcome:
-    """``/prewarm`` dispatches in a sync of its own (``bot.service.dispatching``), after the
-    commands', once per comment however often the comment is run."""
-    if dry_run:
-        return PrewarmOutcome(True, "(dry run) the pre-warm workflow would be dispatched now.")
-    return await prewarm_now(bot, repo, number, nodes, actor, comment_id)

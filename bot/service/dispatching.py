@@ -1,9 +1,7 @@
-"""Sending workflow dispatches, and ``/prewarm`` at once: the shell half of pre-warming.
+"""``/prewarm`` at once: the shell half of pre-warming (sending is ``bot.service.workflows``).
 
 Public API::
 
-    async run_dispatches(client, dispatches, now) -> tuple[DispatchRecord, ...]
-        every outcome a record, a failure included; never raises
     async prewarm_now(bot, repo: RepoRef, number: int, nodes: int | None, actor: str)
         -> PrewarmOutcome(ok: bool, message: str)
         Dispatches at once (through the one sync path, so the record lands in the status
@@ -16,25 +14,22 @@ What is dispatched, and whether it may be, is decided by the pure ``bot/core/pre
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ..core import text
 from ..core.config import Config
 from ..core.model import Desired, IssueSnapshot, RepoRef, WorkflowDispatch
 from ..core.outbox import answering
-from ..core.prewarm import PREWARM, Refusal, check_nodes, iso, prewarm_dispatch, scale_down_dispatch
+from ..core.prewarm import PREWARM, Refusal, check_nodes, prewarm_dispatch, scale_down_dispatch
 from ..core.status import DispatchRecord, StatusComment
 
 if TYPE_CHECKING:
+    from ..core.plan import Edit
     from ..core.triage import Triage
-    from .app import EventBot
+    from .ports import Bot
 
 log = logging.getLogger("bot.dispatching")
-
-_MAX_ERROR_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -44,50 +39,13 @@ class PrewarmOutcome:
     replied: bool = False  # the sync posted it already (owed in the status comment)
 
 
-class DispatchClient(Protocol):
-    async def dispatch_workflow(self, repo: str, workflow: str, ref: str,
-                                inputs: Mapping[str, str]) -> None: ...
-
-
-def _error_text(exc: Exception) -> str:
-    # GitHubError messages are redacted already; anything else shows its type only.
-    status = getattr(exc, "status", None)
-    message = getattr(exc, "message", None)
-    if isinstance(status, int) and isinstance(message, str):
-        shown = f"GitHub answered {status or 'nothing'}: {message}"
-    else:
-        shown = type(exc).__name__
-    return " ".join(shown.split())[:_MAX_ERROR_CHARS]
-
-
-async def run_dispatches(client: DispatchClient, dispatches: Sequence[WorkflowDispatch],
-                         now: datetime) -> tuple[DispatchRecord, ...]:
-    """Dispatch each, in order; every outcome is a record, a failure included (never raised)."""
-    records = []
-    for d in dispatches:
-        try:
-            await client.dispatch_workflow(d.repository, d.workflow, d.ref, d.inputs)
-        except Exception as exc:  # kept on the issue and retried later, never lost
-            log.warning("%s dispatch of %s/%s failed: %s", d.kind, d.repository, d.workflow,
-                        _error_text(exc))
-            records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=False, error=_error_text(exc), comment=d.comment,
-                                          for_start=d.for_start, hub=d.hub))
-        else:
-            log.info("%s dispatched: %s/%s %s", d.kind, d.repository, d.workflow, d.inputs)
-            records.append(DispatchRecord(kind=d.kind, at=iso(now), inputs=dict(d.inputs),
-                                          ok=True, comment=d.comment, for_start=d.for_start,
-                                          hub=d.hub))
-    return tuple(records)
-
-
 def _describe(record: DispatchRecord) -> str:
     shown = ", ".join(f"{k}={text.inline(v, 40)}" for k, v in sorted(record.inputs.items()))
     return f"`{shown}`" if shown else "no inputs"
 
 
-class _ManualDispatch:
-    """A plan hook that adds one dispatch to the first plan and reads its record after it ran.
+class ManualDispatch:
+    """Adds one dispatch to a sync's plan and reads its record after it ran (``after``).
 
     Asked from a comment (``comment_id``), the dispatch is recorded with that comment and
     done once however often the comment is run, and the reply goes out through the sync
@@ -121,8 +79,11 @@ class _ManualDispatch:
         return self._say(desired, False, "❌ The workflow could not be dispatched: "
                          f"{text.inline(record.error, 200)}")
 
-    def __call__(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
-                 desired: Desired) -> Desired:
+    def before(self, issue: IssueSnapshot, status: StatusComment | None) -> Edit | None:
+        return None  # the dispatch is added to the plan; its record comes with the sync
+
+    def after(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
+              desired: Desired) -> Desired:
         if self.dispatch is None:
             return self._first(issue, status, triage, desired)
         record = next((r for r in reversed(status.state.dispatches if status else ())
@@ -156,7 +117,7 @@ class _ManualDispatch:
         return replace(desired, dispatches=(*others, planned))
 
 
-async def prewarm_now(bot: EventBot, repo: RepoRef, number: int, nodes: int | None,
+async def prewarm_now(bot: Bot, repo: RepoRef, number: int, nodes: int | None,
                       actor: str, comment_id: int | None = None) -> PrewarmOutcome:
     """``/prewarm [NODES]``: dispatch at once; NODES None means the sizing's, 0 scales down.
 
@@ -170,10 +131,10 @@ async def prewarm_now(bot: EventBot, repo: RepoRef, number: int, nodes: int | No
         refused = check_nodes(nodes, config.prewarm)
         if refused is not None:
             return PrewarmOutcome(False, f"⚠️ Not pre-warmed: {refused.reason}.")
-    hook = _ManualDispatch(config, nodes, actor, comment_id)
-    result = await bot.sync(repo, number, hook=hook)
-    if hook.outcome is not None:
-        return hook.outcome
+    manual = ManualDispatch(config, nodes, actor, comment_id)
+    result = await bot.sync(repo, number, edit=manual)
+    if manual.outcome is not None:
+        return manual.outcome
     if result.triage is None:
         return PrewarmOutcome(False, "This issue is not an event request.")
     return PrewarmOutcome(False, "Nothing was dispatched; try again.")

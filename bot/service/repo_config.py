@@ -40,9 +40,10 @@ from ..core import text
 from ..core.config import Config, ConfigError, parse_config
 from ..core.config_schema import DEPLOYMENT_ONLY_KEYS, REPOSITORY_KEYS
 from ..core.model import Desired, IssueSnapshot
+from ..core.plan import Edit
 from ..core.status import StatusComment, read_status, state_block
 from ..core.triage import Triage
-from .apply import PlanHook
+from .apply import StateEdit
 
 log = logging.getLogger("bot.repo_config")
 
@@ -291,28 +292,39 @@ class RepoConfigs:
                 self._loaded[key] = loaded
             return loaded
 
-    def hook(self, repo: str, loaded: RepoConfig, inner: PlanHook | None) -> PlanHook | None:
+    def hook(self, repo: str, loaded: RepoConfig, inner: StateEdit | None
+             ) -> StateEdit | None:
         """``inner``, plus the one-time note when ``loaded`` is a broken override (or one
         whose deployment-only keys were ignored)."""
         digest = loaded.digest
         if not loaded.noteworthy or digest is None:
             return inner
-        key = (repo.lower(), digest)
-        message = note_text(loaded.noteworthy, refused=loaded.broken)
+        return _Noting(self._noted, (repo.lower(), digest),
+                       note_text(loaded.noteworthy, refused=loaded.broken), inner)
 
-        def add_note(issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
-                     desired: Desired) -> Desired:
-            if inner is not None:
-                desired = inner(issue, status, triage, desired)
-            if key in self._noted or issue.state != "open" or _noted(status, triage, digest):
-                return desired
-            body = desired.status_body
-            if body is None:
-                body = status.body if status is not None else triage.comment
-            marked = with_state_extra(body, NOTE_KEY, digest) if body else None
-            if marked is None:
-                return desired  # nowhere to remember it: say nothing rather than repeat
-            self._noted.add(key)
-            return replace(desired, status_body=marked, replies=(*desired.replies, message))
 
-        return add_note
+class _Noting:
+    """Adds the note about a repository's override file to a sync's plan, once."""
+
+    def __init__(self, noted: set[tuple[str, str]], key: tuple[str, str], message: str,
+                 inner: StateEdit | None) -> None:
+        self.noted, self.key, self.message, self.inner = noted, key, message, inner
+
+    def before(self, issue: IssueSnapshot, status: StatusComment | None) -> Edit | None:
+        return self.inner.before(issue, status) if self.inner is not None else None
+
+    def after(self, issue: IssueSnapshot, status: StatusComment | None, triage: Triage,
+              desired: Desired) -> Desired:
+        if self.inner is not None:
+            desired = self.inner.after(issue, status, triage, desired)
+        digest = self.key[1]
+        if self.key in self.noted or issue.state != "open" or _noted(status, triage, digest):
+            return desired
+        body = desired.status_body
+        if body is None:
+            body = status.body if status is not None else triage.comment
+        marked = with_state_extra(body, NOTE_KEY, digest) if body else None
+        if marked is None:
+            return desired  # nowhere to remember it: say nothing rather than repeat
+        self.noted.add(self.key)
+        return replace(desired, status_body=marked, replies=(*desired.replies, self.message))

@@ -31,8 +31,9 @@ from ..core import lifecycle
 from ..core.model import RepoRef, parse_github_time
 
 if TYPE_CHECKING:
-    from .app import EventBot
     from .apply import SyncResult
+    from .metrics import Metrics
+    from .ports import Bot
 
 log = logging.getLogger("bot.scheduler")
 
@@ -99,13 +100,13 @@ _KINDS = {"summary": "summary", "follow-up": "follow-up", "closed": "close",
           "armed": "", "start": "", "pending": "", "rep": "", "notices": ""}  # "": no reminder
 
 
-def note_sync(bot: EventBot, result: SyncResult) -> None:
+def note_sync(agenda: Agenda, metrics: Metrics, result: SyncResult) -> None:
     """After any sync: the request's next due time in the agenda, and the lifecycle metrics."""
     issue = result.issue
     if issue is None:
         return
     if result.triage is None:
-        bot.agenda.set(issue.repo, issue.number, None)
+        agenda.set(issue.repo, issue.number, None)
         return
     before = result.status.state if result.status is not None else None
     after = result.triage.state
@@ -117,15 +118,13 @@ def note_sync(bot: EventBot, result: SyncResult) -> None:
         kind = "reminder" if key.startswith("reminder:") else _KINDS.get(
             key, _KINDS.get(head, head))
         if kind and key != lifecycle.ARMED:
-            bot.metrics.reminders.labels(kind=kind).inc()
+            metrics.reminders.labels(kind=kind).inc()
     old_count = len(before.dispatches) if before is not None else 0
     for record in after.dispatches[old_count:]:
-        bot.metrics.dispatches.labels(kind=record.kind,
+        metrics.dispatches.labels(kind=record.kind,
                                       outcome="ok" if record.ok else "failed").inc()
-    ticked = result.status.ticked if result.status is not None else frozenset()
-    config = result.config or bot.config
-    due = lifecycle.next_due(issue, result.triage, ticked, config, bot.clock())
-    bot.agenda.set(issue.repo, issue.number, due)
+    # Decided by the sync's one plan (``Triage.next_due``): no second lifecycle decision.
+    agenda.set(issue.repo, issue.number, result.triage.next_due)
 
 
 def failed_deliveries(deliveries: Iterable[Any], already: Iterable[str] = ()
@@ -181,9 +180,9 @@ class SchedulerStats:
 
 
 class Scheduler:
-    """Runs the tick, reconciliation and redelivery loops for one EventBot."""
+    """Runs the tick, reconciliation and redelivery loops for one running bot."""
 
-    def __init__(self, bot: EventBot, *,
+    def __init__(self, bot: Bot, *,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.bot = bot
         self.sleep = sleep
@@ -193,7 +192,7 @@ class Scheduler:
 
     @property
     def _active(self) -> bool:
-        return self.bot.github is not None and not self.bot.settings.dry_run
+        return self.bot.github is not None and not self.bot.dry_run
 
     async def tick(self) -> int:
         """Sync every request whose next due time has come; returns how many were synced."""
@@ -225,7 +224,7 @@ class Scheduler:
     async def redeliver(self) -> int:
         """Ask GitHub again for the failed deliveries of the last three days."""
         github = self.bot.github
-        if github is None or self.bot.settings.dry_run:
+        if github is None or self.bot.dry_run:
             return 0
         now = self.bot.clock()
         self.stats.last_redeliver = now

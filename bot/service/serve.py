@@ -1,4 +1,5 @@
-"""Start-up for the long-running commands: serve, clock, tick (environment, credentials)."""
+"""Start-up for the long-running commands: clock and tick, and what ``serve`` checks first
+(environment, credentials, the port); ``serve`` itself is in ``bot.wiring``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp import web
 
 from ..core.config import Config
 from ..core.forms import FormTemplate
@@ -28,7 +28,7 @@ from ..github.client import (
     credentials_from_env,
 )
 from ..github.errors import GitHubError, redact
-from .app import EventBot, Settings, create_app
+from .app import EventBot, Settings
 from .loading import load_or_say
 from .logs import setup_logging
 from .metrics import Metrics
@@ -134,44 +134,6 @@ def github_factory(creds: AppCredentials | None, config: Config, env: Mapping[st
         return GitHubApp(session, creds, url, config.github)
 
     return build
-
-
-def serve(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
-    env = os.environ if env is None else env
-    setup_logging(env.get("LOG_LEVEL", "INFO"), env.get("LOG_FORMAT", "text"))
-    loaded = _load(args)
-    if loaded is None:
-        return 1
-    config, form = loaded
-    if not args.dry_run:
-        missing = missing_credentials(env)
-        if missing:
-            print(f"error: cannot serve without {', '.join(missing)} (or use --dry-run)",
-                  file=sys.stderr)
-            return EXIT_SETTINGS
-    creds = None if args.dry_run else _credentials(env)
-    if not args.dry_run and creds is None:
-        return EXIT_SETTINGS
-    port = listen_port(args.port, env)
-    if port is None:
-        return EXIT_SETTINGS
-    sock = bind(port)
-    if sock is None:
-        return EXIT_RUNTIME
-    port = sock.getsockname()[1]
-    keys = server_keys(env)
-    settings = Settings(
-        config=config, form=form, webhook_secret=env.get("GITHUB_WEBHOOK_SECRET") or None,
-        dry_run=args.dry_run, scheduler=not args.no_scheduler,
-        dashboard_token=env.get("DASHBOARD_TOKEN") or None, state_keys=keys,
-    )
-    app = create_app(settings, github_factory(creds, config, env))
-    log.info("serving on 0.0.0.0:%d%s", port, " (dry run: nothing is written to GitHub)"
-             if args.dry_run else "")
-    with contextlib.closing(sock):
-        web.run_app(app, sock=sock, print=None,
-                    shutdown_timeout=config.server.shutdown_grace_seconds)
-    return 0
 
 
 async def _run_scheduler(config: Config, form: FormTemplate, creds: AppCredentials,

@@ -72,6 +72,8 @@ class Offers(Protocol):
 
 def webhook_route(queue: Offers, secret: str | None, metrics: Metrics
                   ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    # Not gidgethub's Event.from_http: it falls back to the SHA-1 signature, answers 415 to a
+    # missing content type, and lets a RecursionError past the "nested too deeply" 400.
     async def webhook(request: web.Request) -> web.Response:
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:
