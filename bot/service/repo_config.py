@@ -3,8 +3,8 @@
 A repository may carry its own rotation, team leads, checklist, notice period
 and so on. The file is read from the default branch through the contents
 API (ETag-cached, so an unchanged file costs nothing against the rate limit),
-merged over the deployment's config (mappings key by key, lists and values
-replaced whole) and validated like ``config.yaml`` itself.
+merged over the YAML the deployment's config was read from (mappings key by key,
+lists and values replaced whole) and validated once, like ``config.yaml`` itself.
 
 Some keys stay the deployment's. Who approves tiers (``team_leads``,
 ``team_lead_team``), the tiers and their prices (what is billed), the default
