@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .core import outbox
-from .core.config import Config, ConfigError, load_config
+from .core.config import Config, ConfigError
 from .core.dates import DateError, parse_when
 from .core.form_map import bound_form
 from .core.forms import FormTemplate, parse_form_body
@@ -32,7 +32,7 @@ from .core.request import EventRequest
 from .core.sealing import DEVELOPMENT_KEYS, StateKeys
 from .core.status import seal_status
 from .core.triage import Triage, iso
-from .service.loading import config_path, load_or_say, say_problems
+from .service.loading import config_path, load_config, load_or_say, say_problems
 
 EXIT_USAGE = 2
 
@@ -285,6 +285,22 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """The JSON Schemas of config.yaml and .github/event-bot.yml: printed, or written."""
+    from .core.config_jsonschema import schema_files
+
+    files = schema_files()
+    if not args.write:
+        sys.stdout.write(files[args.which])
+        return 0
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        print(f"wrote {folder / name}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .wiring import serve
 
@@ -347,6 +363,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repo-file", default=None, metavar="PATH",
                    help="also check a repository's .github/event-bot.yml over that config")
     p.set_defaults(func=cmd_check_config)  # bot.cli_check
+
+    p = sub.add_parser("schema", help="the JSON Schema of config.yaml (or event-bot.yml)")
+    p.add_argument("which", nargs="?", default="config.schema.json",
+                   choices=["config.schema.json", "event-bot.schema.json"])
+    p.add_argument("--write", action="store_true", help="write both into --dir")
+    p.add_argument("--dir", default="schemas")
+    p.set_defaults(func=cmd_schema)
     return parser
 
 

@@ -15,11 +15,12 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.core.config import Config, load_config
+from bot.core.config import Config
 from bot.core.forms import FormTemplate, load_form
 from bot.core.sealing import DEVELOPMENT_KEYS, StateKeys, state_keys
 from bot.github.client import AppCredentials, GitHubApp
 from bot.service.app import EventBot, Settings
+from bot.service.loading import load_config
 from bot.service.workqueue import WorkQueue
 from bot.wiring import create_app
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import lifecycle
-from bot.core.config import Config, load_config
+from bot.core.config import Config
 from bot.core.forms import FormTemplate
 from bot.core.model import Desired, IssueSnapshot, RepoRef, Trust, WorkflowDispatch
 from bot.core.plan import plan
 from bot.core.prewarm import iso, with_records
 from bot.core.status import DispatchRecord, StatusComment, StatusState, read_status
 from bot.core.triage import Triage
+from bot.service.loading import load_config
 
 from .requests_seed import FORM, option  # noqa: F401  (re-exported for the lifecycle tests)
 from .requests_seed import exam_body as form_body

@@ -12,12 +12,13 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.core.config import ConfigError, load_config, parse_config
+from bot.core.config import ConfigError, parse_config
 from bot.core.form_map import bind_fields, yes_no
 from bot.core.forms import form_from_mapping, load_form, load_form_yaml, parse_form_body
 from bot.core.model import IssueSnapshot, RepoRef
 from bot.core.plan import triage
 from bot.core.request import is_event_request
+from bot.service.loading import load_config
 
 from .botapp import fast_config, running_bot
 from .fakegithub import FakeGitHub

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.checklist import ChecklistItem, checklist_for, due_time
-from bot.core.config import ChecklistItemConfig, DueOffset, load_config, parse_offset
+from bot.core.config import ChecklistItemConfig, DueOffset, parse_offset
+from bot.service.loading import load_config
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / "config.yaml"
 CHICAGO = ZoneInfo("America/Chicago")

@@ -29,13 +29,14 @@ from bot.core.commands import (
     lookups_needed,
     parse_commands,
 )
-from bot.core.config import Config, PrewarmConfig, load_config
+from bot.core.config import Config, PrewarmConfig
 from bot.core.confirm import is_confirmed
 from bot.core.forms import load_form, render_form_body
 from bot.core.model import IssueSnapshot, RepoRef
 from bot.core.plan import tier_view, triage
 from bot.core.request import EventRequest
 from bot.core.status import Approval, StatusComment, StatusState
+from bot.service.loading import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config(ROOT / "config.yaml")

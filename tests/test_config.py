@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.core.config import ConfigError, load_config, parse_config
+from bot.core.config import ConfigError, parse_config
+from bot.service.loading import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +43,7 @@ def test_the_shipped_config_is_valid() -> None:
     # 0 here would be no timeout at all, or a loop that never sleeps.
     ("github", "timeout_seconds", 0, "must be more than 0"),
     ("scheduler", "tick_seconds", 0, "must be more than 0"),
-    ("scheduler", "reconcile_seconds", -5, "must be at least 0"),
+    ("scheduler", "reconcile_seconds", -5, "-5 must be more than 0"),
     ("scheduler", "redeliver_seconds", float("nan"), "not a finite number"),
     ("github", "backoff_max_seconds", float("inf"), "not a finite number"),
     ("github", "retries", -1, "must be at least 0"),

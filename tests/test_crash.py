@@ -25,8 +25,8 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bot.core.config import load_config
 from bot.core.status import MARKER
+from bot.service.loading import load_config
 
 from .fakegithub import FakeGitHub, Faults
 from .payloads import deliver, issues_payload

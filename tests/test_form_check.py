@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.core.config import load_config
 from bot.core.form_check import CONTRACT_FIELDS, form_problems
 from bot.core.forms import form_from_mapping
+from bot.service.loading import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_FORM = ROOT / "issue_templates" / "event-request.yml"

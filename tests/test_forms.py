@@ -15,7 +15,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.config import load_config
 from bot.core.forms import (
     FormError,
     form_from_mapping,
@@ -25,6 +24,7 @@ from bot.core.forms import (
     render_form_body,
     split_selection,
 )
+from bot.service.loading import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_PATH = ROOT / "issue_templates" / "event-request.yml"

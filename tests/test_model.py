@@ -22,9 +22,9 @@ def test_github_times_are_always_aware(value: object, expected: datetime | None)
 
 
 def test_an_issue_opened_at_a_time_without_an_offset_can_be_planned() -> None:
-    from bot.core.config import load_config
     from bot.core.forms import load_form
     from bot.core.plan import plan
+    from bot.service.loading import load_config
     from tests.requests_seed import exam_body
 
     config = load_config("config.yaml")

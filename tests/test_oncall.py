@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.config import AwayRange, Engineer, OnCall, load_config
+from bot.core.config import AwayRange, Engineer, OnCall
 from bot.core.oncall import OnCallPick, is_away, on_call_for, shift_index
+from bot.service.loading import load_config
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / "config.yaml"
 CHICAGO = ZoneInfo("America/Chicago")

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.core.config import load_config
 from bot.core.forms import load_form, render_form_body
 from bot.core.model import IssueSnapshot, RepoRef
 from bot.core.plan import plan
 from bot.core.status import Approval, Decline, Reschedule, StatusState, read_status
+from bot.service.loading import load_config
 
 CONFIG = load_config("config.yaml")
 FORM = load_form(CONFIG.form_path)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.core.config import DueOffset, PrewarmConfig, load_config, parse_config, parse_offset
+from bot.core.config import DueOffset, PrewarmConfig, parse_config, parse_offset
 from bot.core.policy import phase, render_policy, when_text
+from bot.service.loading import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = load_config(ROOT / "config.yaml")

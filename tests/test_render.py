@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import AwayRange, Config, Engineer, load_config
+from bot.core.config import AwayRange, Config, Engineer
 from bot.core.forms import load_form
 from bot.core.model import IssueSnapshot, RepoRef
 from bot.core.plan import triage
 from bot.core.status import Decline, DispatchRecord, StatusComment, StatusState
+from bot.service.loading import load_config
 
 from .requests_seed import exam_body, option
 

@@ -18,7 +18,6 @@ from bot.service.repo_config import (
     NOTE_KEY,
     OVERRIDE_PATH,
     RepoConfigs,
-    config_to_raw,
     merged,
     parse_override,
     with_state_extra,
@@ -48,14 +47,24 @@ DEPLOYMENT_ENGINEERS = {"alice", "bob", "carol", "dan"}
      "checklist": [{"id": "only", "text": "One thing", "due": "start-3h", "types": ["exam"]}],
      "labels": {"event_request": "event"}, "team_lead_team": "org/leads"},
 ])
-def test_config_round_trips_through_raw(raw: dict[str, Any]) -> None:
+def test_a_config_keeps_the_yaml_it_was_read_from(raw: dict[str, Any]) -> None:
     config = parse_config(raw)
-    assert parse_config(config_to_raw(config)) == config
+    assert config.raw == raw and parse_config(config.raw) == config
+    raw["notice_days"] = 99  # the caller's mapping changing later changes nothing
+    assert "notice_days" not in config.raw
 
 
-def test_shipped_config_round_trips() -> None:
-    config = fast_config()
-    assert parse_config(config_to_raw(config)) == config
+def test_an_override_keeps_what_the_deployment_runs_with() -> None:
+    """Deployment-only values come from the running config, not from its YAML: a value set
+    in code (here the test's fast GitHub timings) survives a repository's override."""
+    base = fast_config()
+    assert base.github != parse_config(base.raw).github
+    config = parse_override("notice_days: 30\nsizing: {min_users_per_node: 5}\n", base)
+    assert config.notice_days == 30 and config.sizing.min_users_per_node == 5
+    assert config.sizing.node_types == base.sizing.node_types
+    for name in ("github", "server", "scheduler", "tiers", "team_leads", "prewarm",
+                 "form_path", "default_tier", "oncall", "checklist", "labels"):
+        assert getattr(config, name) == getattr(base, name), name
 
 
 @pytest.mark.parametrize(

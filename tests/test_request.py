@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.core.config import load_config
 from bot.core.forms import load_form, render_form_body
 from bot.core.model import IssueSnapshot, RepoRef
 from bot.core.request import classify, read_attendees, read_hub, read_rep, read_request, read_tier
+from bot.service.loading import load_config
 
 CONFIG = load_config("config.yaml")
 FORM = load_form(CONFIG.form_path)

@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.core.config import load_config
+from bot.service.loading import load_config
 from bot.service.scheduler import Scheduler
 
 from .botapp import running_bot

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.core.config import NodeType, SizingConfig, load_config
+from bot.core.config import NodeType, SizingConfig
 from bot.core.sizing import Sizing, SizingError, size_event, users_per_node
+from bot.service.loading import load_config
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / "config.yaml"
 

@@ -3,8 +3,8 @@
 A repository may carry its own rotation, team leads, checklist, notice period
 and so on. The file is read from the default branch through the contents
 API (ETag-cached, so an unchanged file costs nothing against the rate limit),
-merged over the deployment's config (mappings key by key, lists and values
-replaced whole) and validated like ``config.yaml`` itself.
+merged over the YAML the deployment's config was read from (mappings key by key,
+lists and values replaced whole) and validated once, like ``config.yaml`` itself.
 
 Some keys stay the deployment's. Who approves tiers (``team_leads``,
 ``team_lead_team``), the tiers and their prices (what is billed), the default
@@ -30,7 +30,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Protocol, runtime_checkable
 
 import cachetools
@@ -38,6 +38,7 @@ import yaml
 
 from ..core import text
 from ..core.config import Config, ConfigError, parse_config
+from ..core.config_schema import DEPLOYMENT_ONLY_KEYS, REPOSITORY_KEYS
 from ..core.model import Desired, IssueSnapshot
 from ..core.plan import Edit
 from ..core.status import StatusComment, read_status, state_block
@@ -50,15 +51,10 @@ OVERRIDE_PATH = ".github/event-bot.yml"
 NOTE_KEY = "config_note"  # in the status state's extra: the hash of the file already named
 MAX_PROBLEMS_SHOWN = 10
 
-# Keys a repository may set; the rest belong to whoever runs the deployment.
-REPO_KEYS = frozenset({
-    "notice_days", "default_timezone", "oncall", "event_types", "checklist", "labels",
-    "sizing", "timezone_abbreviations", "max_attendees", "policy_url", "debrief_questions",
-    "form_fields", "request_labels",  # where this repository's form keeps the bot's fields
-})
-# Keys that decide approvals, billing or the infrastructure: ignored (and named) when a
-# repository sets them, rather than refusing the rest of its file.
-DEPLOYMENT_ONLY_KEYS = ("team_leads", "team_lead_team", "tiers", "default_tier", "prewarm")
+REPO_KEYS = REPOSITORY_KEYS
+# The Config fields no repository key sets (``form`` is read into ``form_path``).
+_DEPLOYMENT_FIELDS = tuple(f.name for f in fields(Config)
+                           if f.name not in REPO_KEYS and f.name != "raw")
 MAX_OVERRIDE_BYTES = 64 * 1024
 _STATE_BLOCK_RE = re.compile(r"<!-- event-support-bot:state [A-Za-z0-9_=-]* -->")
 
@@ -94,76 +90,6 @@ class Override:
 
     config: Config
     ignored: tuple[str, ...] = ()
-
-
-# --- the deployment's config as YAML-shaped data -----------------------------
-
-
-def config_to_raw(config: Config) -> dict[str, Any]:
-    """The config as ``parse_config`` reads it: ``parse_config(config_to_raw(c)) == c``."""
-    oncall = config.oncall
-    rotation: dict[str, Any] = {
-        "start": oncall.start.isoformat(),
-        "timezone": oncall.timezone,
-        "shift_days": oncall.shift_days,
-    }
-    if oncall.engineers:  # an empty list given is a config problem; none given is not
-        rotation["engineers"] = [
-            {"login": e.login,
-             "away": [{"from": a.start.isoformat(), "to": a.end.isoformat()} for a in e.away]}
-            for e in oncall.engineers
-        ]
-    return {
-        "notice_days": config.notice_days,
-        "default_timezone": config.default_timezone,
-        "team_leads": list(config.team_leads),
-        "team_lead_team": config.team_lead_team,
-        "oncall": rotation,
-        "event_types": {name: {"engineers": t.engineers, "keywords": list(t.keywords)}
-                        for name, t in config.event_types.items()},
-        "tiers": {name: {"price_usd": t.price_usd, "requires_approval": t.requires_approval,
-                         "description": t.description, "includes": list(t.includes),
-                         "engineers": t.engineers,
-                         **({"price_per_hour_usd": t.price_per_hour_usd}
-                            if t.price_per_hour_usd is not None else {})}
-                  for name, t in config.tiers.items()},
-        "default_tier": config.default_tier,
-        "checklist": [{"id": i.id, "text": i.text, "due": i.due.text, "types": list(i.types),
-                       "after_event": i.after_event, "tiers": list(i.tiers),
-                       "owner": i.owner}
-                      for i in config.checklist],
-        "labels": asdict(config.labels),
-        "sizing": {
-            "node_types": [{"name": n.name, "memory": n.memory_gib, "cpu": n.cpu}
-                           for n in config.sizing.node_types],
-            "default_memory_per_user": config.sizing.default_memory_per_user_gib,
-            "cpu_per_user": config.sizing.cpu_per_user,
-            "min_users_per_node": config.sizing.min_users_per_node,
-            "max_users_per_node": config.sizing.max_users_per_node,
-            "max_waiting_share": config.sizing.max_waiting_share,
-        },
-        "timezone_abbreviations": dict(config.timezone_abbreviations),
-        "max_attendees": config.max_attendees,
-        "form": str(config.form_path),
-        "form_fields": dict(config.form_fields),
-        "request_labels": list(config.request_labels),
-        "policy_url": config.policy_url,
-        "debrief_questions": list(config.debrief_questions),
-        "prewarm": {
-            "repository": config.prewarm.repository,
-            "workflow": config.prewarm.workflow,
-            "ref": config.prewarm.ref,
-            "lead_time_hours": config.prewarm.lead_time_hours,
-            "scale_down_after_hours": config.prewarm.scale_down_after_hours,
-            "max_nodes": config.prewarm.max_nodes,
-            "hub_pattern": config.prewarm.hub_pattern,
-            "clusters": dict(config.prewarm.clusters),
-            "inputs": dict(config.prewarm.inputs),
-        },
-        "scheduler": asdict(config.scheduler),
-        "github": asdict(config.github),
-        "server": asdict(config.server),
-    }
 
 
 def merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -225,10 +151,13 @@ def read_override(source: str, base: Config) -> Override:
         raise ConfigError([*refused, *ignored])
     kept = {k: v for k, v in raw.items() if str(k) in REPO_KEYS}
     try:
-        return Override(parse_config(merged(config_to_raw(base), kept)), ignored)
+        config = parse_config(merged(base.raw, kept))
     except ConfigError as e:
         raise ConfigError([*(f"{OVERRIDE_PATH}: {line}" for line in e.problems), *ignored]
                           ) from None
+    # What the repository may not set is the deployment's as it runs, whatever the YAML said.
+    return Override(replace(config, **{f: getattr(base, f) for f in _DEPLOYMENT_FIELDS}),
+                    ignored)
 
 
 def parse_override(source: str, base: Config) -> Config:
