@@ -220,3 +220,26 @@ def test_a_multi_day_event_with_daily_hours_has_its_checklist_once() -> None:
     assert len(due) == len(triage.checklist)  # no item twice
     assert due["oncall-watch"] == datetime(2027, 2, 1, 8, 0, tzinfo=timezone.utc)
     assert due["scale-down"] == datetime(2027, 2, 4, 12, 0, tzinfo=timezone.utc)
+
+
+def test_a_command_after_a_lost_status_write_still_removes_the_bots_label() -> None:
+    """The first sync's label PATCH landed and its status-comment write failed (a fault
+    between the two), so no state records ``tier: pending`` as the bot's. A lead's
+    approval planned next removes it all the same: a plain sync would have claimed it."""
+    from bot.core.plan import Edit
+
+    from .lifecycle_sim import FORM, OPENED, base_config, form_body, make_issue
+    from .requests_seed import option
+
+    config = base_config()
+    issue = make_issue(form_body(tier=option("tier", "enhanced")))
+    first, _ = plan(issue, None, config, FORM, OPENED)
+    assert "tier: pending" in first.labels
+    landed = replace(issue, labels=first.labels)  # the PATCH landed; no status comment
+    approved = StatusState(approval=Approval("enhanced", "lead-lee", "2026-11-23T10:00:00Z",
+                                             "enhanced"))
+    triaged, desired = plan(landed, None, config, FORM, OPENED, Edit(approved))
+    assert "tier: pending" in desired.labels_remove
+    assert desired.labels is not None and "tier: pending" not in desired.labels
+    assert "tier: enhanced" in desired.labels
+    assert read_status(triaged.comment or "").state.bot_labels  # now recorded as the bot's

@@ -247,6 +247,22 @@ def ticked_items(status: StatusComment | None, request: EventRequest | None,
     return ticked | done_items(state, request, config)
 
 
+def _with_claimed(edited: StatusState, issue: IssueSnapshot, status: StatusComment | None,
+                  config: Config, form: FormTemplate, now: datetime) -> StatusState:
+    """``edited`` owning the labels a plain sync of the issue would have claimed as the
+    bot's: those it wants and finds there. A label the bot added whose status-comment
+    write then failed (a fault between the two writes) is still the bot's to remove
+    when the command changes what it wants (an approved tier's ``tier: pending``)."""
+    request, before = request_and_state(issue, status, config, form, now)
+    wanted = wanted_labels(request, tier_view(request, before, config), before,
+                           request.errors, config)
+    have = {label.lower(): label for label in issue.labels}
+    claimed = [have[w.lower()] for w in wanted if w.lower() in have]
+    if not claimed:
+        return edited
+    return replace(edited, bot_labels=tuple(dict.fromkeys((*edited.bot_labels, *claimed))))
+
+
 def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
          form: FormTemplate, now: datetime, edit: Edit | None = None
          ) -> tuple[Triage, Desired]:
@@ -255,6 +271,7 @@ def plan(issue: IssueSnapshot, status: StatusComment | None, config: Config,
     ``edit``: what a command (or a reopening) changed first; planned from, and the one
     difference is still taken from the issue as GitHub has it."""
     if edit is not None:
+        edit = replace(edit, state=_with_claimed(edit.state, issue, status, config, form, now))
         status = (replace(status, state=edit.state) if status is not None
                   else StatusComment(id=0, body="", state=edit.state, ticked=frozenset()))
     assignees = edit.assignees if edit is not None else None
