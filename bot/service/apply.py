@@ -7,6 +7,7 @@ comment, one PATCH of the issue with labels and assignees together.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -181,7 +182,9 @@ async def sync_request(
         issue = replace(issue, trust=replace(issue.trust, users=users))
     status = await follow_runs(client, config, status, now)  # the runs dispatches started
     edited = edit.before(issue, status) if edit is not None else None
-    triage, desired = plan(issue, status, config, form, now, edited)
+    # The plan is pure and CPU-bound (milliseconds): off the event loop, so webhooks are
+    # answered and other installations' work goes on while it runs.
+    triage, desired = await asyncio.to_thread(plan, issue, status, config, form, now, edited)
     if edit is not None:
         desired = edit.after(issue, status, triage, desired)
     if desired.dispatches:
@@ -192,7 +195,8 @@ async def sync_request(
         if edited is not None:
             edited = replace(edited, state=replace(
                 edited.state, dispatches=(*edited.state.dispatches, *records)))
-        triage, desired = plan(issue, status_after, config, form, now, edited)
+        triage, desired = await asyncio.to_thread(plan, issue, status_after, config, form, now,
+                                                  edited)
         if edit is not None:
             desired = edit.after(issue, status_after, triage, desired)
         if desired.dispatches:  # one round per sync; a retry waits for the next tick
