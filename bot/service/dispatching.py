@@ -101,6 +101,9 @@ class ManualDispatch:
         if issue.state != "open" or triage.state.cancelled_by:
             return self._say(desired, False, "This request is closed or cancelled; "
                                              "nothing was pre-warmed.")
+        if not self.config.prewarm.enabled:  # said first: confirming would not help
+            return self._say(desired, False, "⚠️ Not pre-warmed: pre-warming is not configured "
+                                             "for this bot (`prewarm.repository`).")
         if not triage.confirmed:
             return self._say(desired, False, "This request awaits confirmation (`/confirm` "
                                              "by a writer or team lead); nothing was "
