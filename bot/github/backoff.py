@@ -2,8 +2,10 @@
 
 One place for every backoff: the channel's retries of a call (full jitter), the
 agenda's retries of a failed sync and the scheduler's retries of a failed pass
-(doubling up to a cap). ``delay`` reads a strategy at one retry, for the waits that
-are kept between passes rather than slept inside a tenacity loop.
+(doubling up to a cap). An attempt that may be tried again raises ``Again`` with
+the wait it asks for, and ``wait_asked`` is the tenacity wait that reads it.
+``delay`` reads a strategy at one retry, for the waits that are kept between passes
+rather than slept inside a tenacity loop.
 """
 
 from __future__ import annotations
@@ -39,3 +41,19 @@ def delay(wait: wait_base, retry: int) -> float:
     state = tenacity.RetryCallState(tenacity.AsyncRetrying(), None, (), {})
     state.attempt_number = max(1, retry)
     return float(wait(state))
+
+
+class Again(Exception):
+    """An attempt that may be tried again after ``wait`` seconds (``reason``: for the stats)."""
+
+    def __init__(self, reason: str, wait: float, what: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+        self.what = what  # said in the log before the wait; empty: nothing to say
+
+
+def wait_asked(state: tenacity.RetryCallState) -> float:
+    """tenacity's wait: the one the failed attempt asked for."""
+    again = state.outcome.exception() if state.outcome is not None else None
+    return again.wait if isinstance(again, Again) else 0.0

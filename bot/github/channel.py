@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
 import urllib.parse
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
@@ -39,14 +36,13 @@ from gidgethub import aiohttp as gh_aiohttp
 
 from bot.core.config import GitHubClientConfig
 from bot.github.auth import AppCredentials, Auth
-from bot.github.backoff import FullJitter, delay
+from bot.github.backoff import Again, FullJitter, delay, wait_asked
 from bot.github.errors import GitHubError
 from bot.github.etag_cache import ETAG_CACHE_BYTES, ETAG_CACHE_SIZE, EtagCache
+from bot.github.options import ClientOptions, GitHubStats
 from bot.github.pacing import WritePace
 from bot.github.ratelimit import (
-    Clock,
     Gate,
-    Sleep,
     is_rate_limited,
     rate_limit_window,
     seconds_or_none,
@@ -61,45 +57,10 @@ ACCEPT = "application/vnd.github+json"
 API_VERSION_HEADERS = {"x-github-api-version": "2022-11-28"}
 MAX_PAGES = 1000  # a Link chain longer than this is a server bug, not data
 
-CallHook = Callable[[str, str], None]  # (method, status): "200", "304", "timeout", "error"
 T = TypeVar("T")
 
-
-# --- observability ---------------------------------------------------------
-
-
-@dataclass
-class GitHubStats:
-    """Counters the server exports as metrics; shared by every client of one App."""
-
-    calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, status)
-    retries: Counter[str] = field(default_factory=Counter)  # by reason
-    failures: int = 0  # calls given up after their retries
-    token_fetches: int = 0
-    rate_limit_waits: int = 0  # windows GitHub closed on us
-    rate_limit_wait_seconds: float = 0.0
-    pacing_waits: int = 0
-    pacing_wait_seconds: float = 0.0
-
-
-@dataclass(frozen=True, eq=False)
-class ClientOptions:
-    """What a client runs with besides its config; the defaults are the real thing.
-
-    ``clock``, ``sleep`` and ``rng`` are injectable so tests own time and jitter;
-    ``stats`` is shared by every channel of one App; ``on_call`` sees each answer;
-    ``max_in_flight`` and ``longest_wait_seconds`` override the config's (None: the
-    config's ``github.max_in_flight`` and ``github.longest_wait_seconds``).
-    """
-
-    clock: Clock = time.monotonic
-    sleep: Sleep = asyncio.sleep
-    wall_clock: Clock = time.time
-    rng: random.Random = field(default_factory=random.Random)
-    stats: GitHubStats = field(default_factory=GitHubStats)
-    on_call: CallHook | None = None
-    max_in_flight: int | None = None
-    longest_wait_seconds: float | None = None
+__all__ = ["DEFAULT_API_URL", "MAX_PAGES", "Channel", "ClientOptions", "GitHubStats",
+           "page_items"]
 
 
 # --- one identity's channel --------------------------------------------------
@@ -288,14 +249,14 @@ class Channel:
     ) -> T:
         """Run ``send`` until it succeeds, retrying what may be retried, boundedly.
 
-        tenacity runs the loop: an attempt that may be tried again raises ``_Again``
+        tenacity runs the loop: an attempt that may be tried again raises ``Again``
         with its wait; one that may not (a refusal, an ambiguous write, a bound
         reached) raises ``GitHubError``, which ends it.
         """
         tally = _Tally(method, self.path(url), idempotent)
         retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception_type(_Again),
-            wait=_wait_of_again,
+            retry=tenacity.retry_if_exception_type(Again),
+            wait=wait_asked,
             stop=tenacity.stop_never,  # each kind of failure is bounded where it is counted
             sleep=self.sleep,
             before_sleep=self._note_retry,
@@ -313,7 +274,7 @@ class Channel:
         write: bool,
         content: bool,
     ) -> T:
-        """One try of ``send``: its answer, ``_Again`` to try again, or ``GitHubError``."""
+        """One try of ``send``: its answer, ``Again`` to try again, or ``GitHubError``."""
         method, path = tally.method, tally.path
         creds = await self._auth.credentials()
         if write:
@@ -328,7 +289,7 @@ class Channel:
                 self._auth.invalidate(creds)
                 log.info("%s: 401 on %s %s; fetching a new token once", self.label, method,
                          path)
-                raise _Again("token", 0.0) from None
+                raise Again("token", 0.0) from None
             if is_rate_limited(status, exc.headers, message):
                 tally.limited += 1
                 window = rate_limit_window(exc.headers, self._wall_clock(),
@@ -339,7 +300,7 @@ class Channel:
                 # The gate holds the first retry back; hit again right after a window,
                 # back off beyond it.
                 wait = self.backoff(tally.limited - 1) if tally.limited > 1 else 0.0
-                raise _Again("rate_limit", wait) from None
+                raise Again("rate_limit", wait) from None
             if status >= 500 and not tally.idempotent:
                 # GitHub may have done it before failing (the fake's error_after_write
                 # does): the caller checks before it repeats a POST.
@@ -360,16 +321,16 @@ class Channel:
 
     def _fault(self, reason: str, what: str, tally: _Tally, status: int,
                message: str) -> Exception:
-        """A fault (5xx, timeout, dropped connection): ``_Again`` after a backoff, or give up."""
+        """A fault (5xx, timeout, dropped connection): ``Again`` after a backoff, or give up."""
         tally.failures += 1
         if tally.failures > self.config.retries:
             return self._give_up(status, message, tally.method, tally.path)
-        return _Again(reason, self.backoff(tally.failures),
+        return Again(reason, self.backoff(tally.failures),
                       f"{what}; retry {tally.failures}/{self.config.retries}")
 
     def _note_retry(self, state: tenacity.RetryCallState) -> None:
         again = state.outcome.exception() if state.outcome is not None else None
-        if not isinstance(again, _Again):  # pragma: no cover - only _Again is retried
+        if not isinstance(again, Again):  # pragma: no cover - only Again is retried
             return
         self.stats.retries[again.reason] += 1
         if again.what:
@@ -401,22 +362,6 @@ class Channel:
             page, next_url = await self.request("GET", next_url)
             items.extend(page_items(page, items_key))
         raise GitHubError(0, f"more than {MAX_PAGES} pages", method="GET", path=self.path(url))
-
-
-class _Again(Exception):
-    """An attempt that may be tried again after ``wait`` seconds (``reason``: for the stats)."""
-
-    def __init__(self, reason: str, wait: float, what: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait
-        self.what = what  # said in the log before the wait; empty: nothing to say
-
-
-def _wait_of_again(state: tenacity.RetryCallState) -> float:
-    """tenacity's wait: the one the failed attempt asked for."""
-    again = state.outcome.exception() if state.outcome is not None else None
-    return again.wait if isinstance(again, _Again) else 0.0
 
 
 @dataclass
