@@ -24,27 +24,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
 import urllib.parse
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
+import tenacity
 from gidgethub import HTTPException
 from gidgethub import aiohttp as gh_aiohttp
 
 from bot.core.config import GitHubClientConfig
 from bot.github.auth import AppCredentials, Auth
+from bot.github.backoff import Again, FullJitter, delay, wait_asked
 from bot.github.errors import GitHubError
 from bot.github.etag_cache import ETAG_CACHE_BYTES, ETAG_CACHE_SIZE, EtagCache
+from bot.github.options import ClientOptions, GitHubStats
 from bot.github.pacing import WritePace
 from bot.github.ratelimit import (
-    Clock,
     Gate,
-    Sleep,
     is_rate_limited,
     rate_limit_window,
     seconds_or_none,
@@ -59,52 +57,10 @@ ACCEPT = "application/vnd.github+json"
 API_VERSION_HEADERS = {"x-github-api-version": "2022-11-28"}
 MAX_PAGES = 1000  # a Link chain longer than this is a server bug, not data
 
-CallHook = Callable[[str, str], None]  # (method, status): "200", "304", "timeout", "error"
 T = TypeVar("T")
 
-
-# --- observability ---------------------------------------------------------
-
-
-@dataclass
-class GitHubStats:
-    """Counters the server exports as metrics; shared by every client of one App."""
-
-    calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, status)
-    retries: Counter[str] = field(default_factory=Counter)  # by reason
-    failures: int = 0  # calls given up after their retries
-    token_fetches: int = 0
-    rate_limit_waits: int = 0  # windows GitHub closed on us
-    rate_limit_wait_seconds: float = 0.0
-    pacing_waits: int = 0
-    pacing_wait_seconds: float = 0.0
-
-
-@dataclass(frozen=True, eq=False)
-class ClientOptions:
-    """What a client runs with besides its config; the defaults are the real thing.
-
-    ``clock``, ``sleep`` and ``rng`` are injectable so tests own time and jitter;
-    ``stats`` is shared by every channel of one App; ``on_call`` sees each answer;
-    ``max_in_flight`` and ``longest_wait_seconds`` override the config's (None: the
-    config's ``github.max_in_flight`` and ``github.longest_wait_seconds``).
-    """
-
-    clock: Clock = time.monotonic
-    sleep: Sleep = asyncio.sleep
-    wall_clock: Clock = time.time
-    rng: random.Random = field(default_factory=random.Random)
-    stats: GitHubStats = field(default_factory=GitHubStats)
-    on_call: CallHook | None = None
-    max_in_flight: int | None = None
-    longest_wait_seconds: float | None = None
-    # A pace shared with other processes (on Redis), by channel label; None: paced here.
-    write_pace: Callable[[str], SharedPace | None] | None = None
-
-
-class SharedPace(Protocol):
-    async def take(self, content: bool) -> float:
-        """Wait until a write may go, count it; returns the seconds waited."""
+__all__ = ["DEFAULT_API_URL", "MAX_PAGES", "Channel", "ClientOptions", "GitHubStats",
+           "page_items"]
 
 
 # --- one identity's channel --------------------------------------------------
@@ -174,7 +130,8 @@ class Channel:
         self._auth = auth
         self._clock = options.clock
         self._wall_clock = options.wall_clock
-        self._rng = options.rng
+        self.jitter = FullJitter(config.backoff_base_seconds, config.backoff_max_seconds,
+                                 options.rng)
         self._on_call = options.on_call
         self._base = api_url.rstrip("/") + "/"
         base = urllib.parse.urlsplit(self._base)
@@ -239,9 +196,7 @@ class Channel:
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2**(attempt-1)))."""
-        cap = min(self.config.backoff_max_seconds,
-                  self.config.backoff_base_seconds * 2 ** max(0, attempt - 1))
-        return self._rng.uniform(0.0, cap)
+        return delay(self.jitter, attempt)
 
     async def _pace(self, content: bool) -> None:
         if self.shared_pace is not None:
@@ -299,68 +254,94 @@ class Channel:
         write: bool = False,
         content: bool = False,
     ) -> T:
-        """Run ``send`` until it succeeds, retrying what may be retried, boundedly."""
-        path = self.path(url)
-        failures = limited = 0
-        refreshed = False
-        while True:
-            creds = await self._auth.credentials()
-            if write:
-                await self._pace(content)
-            try:
-                return await send(creds)
-            except HTTPException as exc:
-                status = int(exc.status_code)
-                message = str(exc)
-                if status == 401 and self._auth.refreshable and not refreshed:
-                    refreshed = True
-                    self._auth.invalidate(creds)
-                    self.stats.retries["token"] += 1
-                    log.info("%s: 401 on %s %s; fetching a new token once", self.label, method,
-                             path)
-                    continue
-                if is_rate_limited(status, exc.headers, message):
-                    limited += 1
-                    window = rate_limit_window(exc.headers, self._wall_clock(),
-                                               self.config.secondary_limit_fallback_seconds)
-                    self._close_gate(window,
-                                     f"rate limited ({status}) on {method} {path}")
-                    if limited > self.config.retries:
-                        raise self._give_up(status, message, method, path) from None
-                    self.stats.retries["rate_limit"] += 1
-                    if limited > 1:  # hit again right after a window: back off beyond it
-                        await self.sleep(self.backoff(limited - 1))
-                    continue
-                if status >= 500 and not idempotent:
-                    # GitHub may have done it before failing (the fake's error_after_write
-                    # does): the caller checks before it repeats a POST.
-                    raise self._ambiguous(str(status), status, method, path) from None
-                if status >= 500:
-                    failures += 1
-                    if failures > self.config.retries:
-                        raise self._give_up(status, message, method, path) from None
-                    await self._retry_later("5xx", failures, f"{status} on {method} {path}")
-                    continue
-                raise GitHubError(status, message, method=method, path=path) from None
-            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-                kind = _fault_kind(exc)
-                # A refused connection never reached GitHub; anything else may have.
-                if not idempotent and not isinstance(exc, aiohttp.ClientConnectorError):
-                    raise self._ambiguous(kind, 0, method, path) from None
-                failures += 1
-                if failures > self.config.retries:
-                    raise self._give_up(0, kind, method, path) from None
-                await self._retry_later(kind, failures, f"{kind} on {method} {path}")
-            finally:
-                if write:
-                    self.pace.ended(self._clock())
+        """Run ``send`` until it succeeds, retrying what may be retried, boundedly.
 
-    async def _retry_later(self, reason: str, failures: int, what: str) -> None:
-        delay = self.backoff(failures)
-        self.stats.retries[reason] += 1
-        log.warning("%s: %s; retry %d/%d in %.3f s", self.label, what, failures,
-                    self.config.retries, delay)
-        await self.sleep(delay)
+        tenacity runs the loop: an attempt that may be tried again raises ``Again``
+        with its wait; one that may not (a refusal, an ambiguous write, a bound
+        reached) raises ``GitHubError``, which ends it.
+        """
+        tally = _Tally(method, self.path(url), idempotent)
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(Again),
+            wait=wait_asked,
+            stop=tenacity.stop_never,  # each kind of failure is bounded where it is counted
+            sleep=self.sleep,
+            before_sleep=self._note_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(send, tally, write, content)
+        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        send: Callable[[dict[str, str]], Awaitable[T]],
+        tally: _Tally,
+        write: bool,
+        content: bool,
+    ) -> T:
+        """One try of ``send``: its answer, ``Again`` to try again, or ``GitHubError``."""
+        method, path = tally.method, tally.path
+        creds = await self._auth.credentials()
+        if write:
+            await self._pace(content)
+        try:
+            return await send(creds)
+        except HTTPException as exc:
+            status = int(exc.status_code)
+            message = str(exc)
+            if status == 401 and self._auth.refreshable and not tally.refreshed:
+                tally.refreshed = True
+                self._auth.invalidate(creds)
+                log.info("%s: 401 on %s %s; fetching a new token once", self.label, method,
+                         path)
+                raise Again("token", 0.0) from None
+            if is_rate_limited(status, exc.headers, message):
+                tally.limited += 1
+                window = rate_limit_window(exc.headers, self._wall_clock(),
+                                           self.config.secondary_limit_fallback_seconds)
+                self._close_gate(window, f"rate limited ({status}) on {method} {path}")
+                if tally.limited > self.config.retries:
+                    raise self._give_up(status, message, method, path) from None
+                # The gate holds the first retry back; hit again right after a window,
+                # back off beyond it.
+                wait = self.backoff(tally.limited - 1) if tally.limited > 1 else 0.0
+                raise Again("rate_limit", wait) from None
+            if status >= 500 and not tally.idempotent:
+                # GitHub may have done it before failing (the fake's error_after_write
+                # does): the caller checks before it repeats a POST.
+                raise self._ambiguous(str(status), status, method, path) from None
+            if status >= 500:
+                raise self._fault("5xx", f"{status} on {method} {path}", tally, status,
+                                  message) from None
+            raise GitHubError(status, message, method=method, path=path) from None
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            kind = _fault_kind(exc)
+            # A refused connection never reached GitHub; anything else may have.
+            if not tally.idempotent and not isinstance(exc, aiohttp.ClientConnectorError):
+                raise self._ambiguous(kind, 0, method, path) from None
+            raise self._fault(kind, f"{kind} on {method} {path}", tally, 0, kind) from None
+        finally:
+            if write:
+                self.pace.ended(self._clock())
+
+    def _fault(self, reason: str, what: str, tally: _Tally, status: int,
+               message: str) -> Exception:
+        """A fault (5xx, timeout, dropped connection): ``Again`` after a backoff, or give up."""
+        tally.failures += 1
+        if tally.failures > self.config.retries:
+            return self._give_up(status, message, tally.method, tally.path)
+        return Again(reason, self.backoff(tally.failures),
+                      f"{what}; retry {tally.failures}/{self.config.retries}")
+
+    def _note_retry(self, state: tenacity.RetryCallState) -> None:
+        again = state.outcome.exception() if state.outcome is not None else None
+        if not isinstance(again, Again):  # pragma: no cover - only Again is retried
+            return
+        self.stats.retries[again.reason] += 1
+        if again.what:
+            log.warning("%s: %s in %.3f s", self.label, again.what, again.wait)
 
     def _ambiguous(self, what: str, status: int, method: str, path: str) -> GitHubError:
         self.stats.failures += 1
@@ -388,6 +369,18 @@ class Channel:
             page, next_url = await self.request("GET", next_url)
             items.extend(page_items(page, items_key))
         raise GitHubError(0, f"more than {MAX_PAGES} pages", method="GET", path=self.path(url))
+
+
+@dataclass
+class _Tally:
+    """One logical call's failures so far, each kind bounded on its own."""
+
+    method: str
+    path: str
+    idempotent: bool
+    failures: int = 0  # 5xx, timeouts, dropped connections
+    limited: int = 0  # rate-limit answers
+    refreshed: bool = False  # the token was fetched again once already
 
 
 def _fault_kind(exc: BaseException) -> str:

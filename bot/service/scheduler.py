@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import lifecycle
 from ..core.model import RepoRef, parse_github_time
+from ..github.backoff import delay, doubling
 
 if TYPE_CHECKING:
     from .apply import SyncResult
@@ -80,7 +81,8 @@ class Agenda:
             log.warning("%s#%s failed %d times; left to reconciliation", repo.full_name,
                         number, failures - 1)
             return
-        wait = min(RETRY_BASE * 2 ** (failures - 1), retry_cap)
+        wait = timedelta(seconds=delay(doubling(RETRY_BASE.total_seconds(),
+                                                retry_cap.total_seconds()), failures))
         self._entries[key] = _Entry(repo, number, now + wait, failures)
 
     def due(self, now: datetime) -> list[tuple[RepoRef, int]]:
@@ -270,7 +272,7 @@ class Scheduler:
         if failures == 0:
             return timedelta(seconds=interval)
         base = self.bot.config.github.backoff_max_seconds
-        return timedelta(seconds=min(interval, base * 2 ** min(failures - 1, 20)))
+        return timedelta(seconds=delay(doubling(base, interval), failures))
 
     def _due(self, loop: str, last: datetime | None, interval: float, now: datetime) -> bool:
         """Whether a loop's next pass is due: its interval, or its backoff after failures."""

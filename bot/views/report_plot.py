@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 
 from ..core.config import EVENT_TYPES
-from .dashboard import chart_svg
+from .chart import chart_svg
 from .report_format import CHART_COLOURS
 
 _STYLE = ("<style>.grid{stroke:#d0d7de;stroke-width:1}text{font:11px sans-serif;fill:#57606a}"
