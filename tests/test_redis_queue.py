@@ -15,7 +15,7 @@ from redis.asyncio import Redis  # noqa: E402
 
 from bot.core.config import GitHubClientConfig
 from bot.service.metrics import Metrics
-from bot.service.redis_queue import RedisIssueLocks, RedisWorkQueue, RedisWritePace
+from bot.service.redis_queue import RedisIssueLocks, RedisWorkQueue, RedisWritePace, connect
 from bot.service.server import Delivery
 from bot.service.workqueue import Arrival
 
@@ -48,7 +48,7 @@ def process(redis_url: str, runner: Recorder, arrivals: dict[str, Arrival], *,
     def door(delivery: Delivery) -> Arrival | None:
         return arrivals.get(delivery.id)
 
-    return RedisWorkQueue(Redis.from_url(redis_url), door, runner, Metrics(), max_waiting=1000,
+    return RedisWorkQueue(connect(redis_url), door, runner, Metrics(), max_waiting=1000,
                           workers=workers, lease_seconds=lease, reclaim_every_seconds=reclaim,
                           retry_base_seconds=0.01)
 

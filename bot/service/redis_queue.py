@@ -67,6 +67,8 @@ log = logging.getLogger("bot.server")
 LEASE_SECONDS = 30.0  # a killed process's work is back in its lane within this (+ a pass)
 RECLAIM_EVERY_SECONDS = 5.0
 TURN_WAIT_SECONDS = 1.0  # a worker looks at the ring at least this often
+STOP_SECONDS = 5.0  # the most a stop waits on each of its steps
+SOCKET_SLACK_SECONDS = 10.0  # a reply later than this: the connection is given up
 
 
 class RedisWorkQueue:
@@ -264,15 +266,21 @@ class RedisWorkQueue:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Bounded: a task stuck on a connection a cancel cut mid-reply never holds up
+        # the shutdown (its lease runs out, and another process takes the work over).
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
         self._tasks.clear()
         # Work cut off goes back at once, for the other processes (or the next start).
         with contextlib.suppress(Exception):
-            await self._reclaim(args=[self._p, self.owner])
+            await asyncio.wait_for(self._reclaim(args=[self._p, self.owner]), STOP_SECONDS)
         self._processing.clear()
-        await self.redis.aclose()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.redis.aclose(), STOP_SECONDS)
 
 
 def connect(url: str) -> Redis:
     """A client for ``REDIS_URL`` (``redis://``, ``rediss://`` or ``unix://``)."""
-    return Redis.from_url(url)
+    # No reply is waited for without end: a blocking pop waits at most TURN_WAIT_SECONDS.
+    return Redis.from_url(url, socket_timeout=TURN_WAIT_SECONDS + SOCKET_SLACK_SECONDS,
+                          socket_connect_timeout=SOCKET_SLACK_SECONDS)
