@@ -157,7 +157,16 @@ async def sync_request(
     ``hub_bookings``: the other live requests the bot knows of, by hub (pre-warming one
     hub for two overlapping events takes both into account). ``trust``: who among the
     issue's author and editor is a writer or team lead (asked of GitHub by the shell)."""
-    data = issue_json if issue_json is not None else await client.issue(repo.full_name, number)
+    prefetched: list[Comment] | None = None
+    if issue_json is None and read_comments:
+        # The issue and its comments at once: two reads, one round trip (the door let
+        # only requests through, so the comments are nearly always wanted).
+        data, raw = await asyncio.gather(client.issue(repo.full_name, number),
+                                         client.issue_comments(repo.full_name, number))
+        prefetched = [c for c in (comment_from_json(x) for x in raw) if c is not None]
+    else:
+        data = issue_json if issue_json is not None else await client.issue(repo.full_name,
+                                                                            number)
     booked = hub_bookings if hub_bookings is not None else {}
     issue = replace(issue_from_json(data, repo), hub_bookings=booked, hub_index=hub_index)
     if not is_event_request(issue, form, config):
@@ -166,7 +175,8 @@ async def sync_request(
     duplicates: tuple[int, ...] = ()
     comments: list[Comment] = []
     if read_comments:
-        comments = await _read_comments(client, issue)
+        comments = (prefetched if prefetched is not None
+                    else await _read_comments(client, issue))
         status, duplicates = _verified(comments, issue, bot_login, state_keys)
         if status is not None and issue_json is not None and not issue_is_current:
             # The bot has acted on this issue before, so the payload may predate that
