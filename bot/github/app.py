@@ -17,11 +17,12 @@ import aiohttp
 from gidgethub import apps as gh_apps
 
 from bot.core.config import GitHubClientConfig
+from bot.core.model import parse_github_time as parse_time
 from bot.github.auth import AppAuth, AppCredentials, Auth, InstallationAuth
 from bot.github.channel import DEFAULT_API_URL, MAX_PAGES, Channel, ClientOptions, page_items
 from bot.github.clients import InstallationClient
 from bot.github.errors import GitHubError
-from bot.github.surface import parse_time, repo_path, whole_number
+from bot.github.surface import repo_path, whole_number
 
 log = logging.getLogger("bot.github")
 

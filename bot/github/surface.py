@@ -16,12 +16,12 @@ import re
 import time
 import urllib.parse
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import cachetools
 
 from bot.core.config import GitHubClientConfig
+from bot.core.model import parse_github_time as parse_time
 from bot.github.errors import GitHubError
 from bot.github.ratelimit import Clock
 
@@ -259,15 +259,3 @@ class GitHubClient(abc.ABC):
 
 def _normalise_body(text: str) -> str:
     return text.replace("\r\n", "\n").strip()
-
-
-
-def parse_time(value: Any) -> datetime | None:
-    """GitHub's ISO time (``...Z``) as an aware datetime, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -31,11 +31,9 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
 
 from redis.asyncio import Redis
 
-from .logs import delivery_context
 from .metrics import Metrics
 
 # The scripts and the arrivals' text, the lock and the write pace are in their own
@@ -54,7 +52,7 @@ from .redis_leases import (
 )
 from .redis_locks import LOCK_SECONDS, RedisIssueLocks, RedisWritePace
 from .server import Delivery
-from .workqueue import DONE_TTL_SECONDS, Arrival, Door, IssueKey, Runner, Work
+from .workqueue import DONE_TTL_SECONDS, Arrival, CountedRuns, Door, IssueKey, Runner, Work
 
 __all__ = [
     "LEASE_SECONDS", "LOCK_SECONDS", "RECLAIM_EVERY_SECONDS", "TURN_WAIT_SECONDS",
@@ -71,7 +69,7 @@ STOP_SECONDS = 5.0  # the most a stop waits on each of its steps
 SOCKET_SLACK_SECONDS = 10.0  # a reply later than this: the connection is given up
 
 
-class RedisWorkQueue:
+class RedisWorkQueue(CountedRuns):
     """The work queue on Redis: N processes, one queue (see the module's docstring)."""
 
     def __init__(self, redis: Redis, door: Door, runner: Runner, metrics: Metrics, *,
@@ -229,29 +227,6 @@ class RedisWorkQueue:
         await asyncio.sleep(min(60.0, self._retry_base * 2 ** (left.attempts - 1)))
         for command in left.commands:
             await self._put(Arrival(left.key, left.repo, command, command=True), dedupe=False)
-
-    async def _process(self, work: Work) -> tuple[bool, Work | None]:
-        key = work.key
-        first = work.ids[0] if work.ids else ""
-        with delivery_context(first, (key.repo, key.number) if key.number else None):
-            outcome = "ok"
-            try:
-                left = await self._runner(work)
-                self.processed += len(work.ids)  # deliveries, as /healthz counts them
-                return True, left
-            except asyncio.CancelledError:
-                outcome = "cancelled"
-                raise
-            except Exception:
-                outcome = "error"
-                self.failed += len(work.ids)
-                log.exception("work on %s#%s failed; reconciliation will retry it", key.repo,
-                              key.number)
-                return False, None
-            finally:
-                for event, count in work.events.items():
-                    self._metrics.deliveries.labels(event=event, outcome=outcome).inc(count)
-                self._metrics.delivery_seconds.observe(time.monotonic() - work.received)
 
     async def drain(self, timeout: float) -> bool:
         """Stop taking work and let this process's finish; what waits stays in Redis."""

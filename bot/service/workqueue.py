@@ -166,7 +166,39 @@ class WorkQueue(Protocol):
     async def stop(self) -> None: ...
 
 
-class IssueQueue:
+class CountedRuns:
+    """Running one key's work, counted and logged the same way by every queue."""
+
+    _runner: Runner
+    _metrics: Metrics
+    processed: int
+    failed: int
+
+    async def _process(self, work: Work) -> tuple[bool, Work | None]:
+        key = work.key
+        first = work.ids[0] if work.ids else ""
+        with delivery_context(first, (key.repo, key.number) if key.number else None):
+            outcome = "ok"
+            try:
+                left = await self._runner(work)
+                self.processed += len(work.ids)  # deliveries, as /healthz counts them
+                return True, left
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                raise
+            except Exception:  # one bad issue must never stop the worker
+                outcome = "error"
+                self.failed += len(work.ids)
+                log.exception("work on %s#%s (deliveries %s) failed; reconciliation will "
+                              "retry it", key.repo, key.number, ", ".join(work.ids[:5]))
+                return False, None
+            finally:
+                for event, count in work.events.items():
+                    self._metrics.deliveries.labels(event=event, outcome=outcome).inc(count)
+                self._metrics.delivery_seconds.observe(time.monotonic() - work.received)
+
+
+class IssueQueue(CountedRuns):
     """The in-memory queue: one process keeps the waiting work, the lanes and the dedupe."""
 
     def __init__(self, door: Door, runner: Runner, metrics: Metrics, *, max_waiting: int,
@@ -334,29 +366,6 @@ class IssueQueue:
                 ok, left = await self._process(work)
             finally:
                 self._finish(key, ok, left)
-
-    async def _process(self, work: Work) -> tuple[bool, Work | None]:
-        key = work.key
-        first = work.ids[0] if work.ids else ""
-        with delivery_context(first, (key.repo, key.number) if key.number else None):
-            outcome = "ok"
-            try:
-                left = await self._runner(work)
-                self.processed += len(work.ids)  # deliveries, as /healthz counts them
-                return True, left
-            except asyncio.CancelledError:
-                outcome = "cancelled"
-                raise
-            except Exception:  # one bad issue must never stop the worker
-                outcome = "error"
-                self.failed += len(work.ids)
-                log.exception("work on %s#%s (deliveries %s) failed; reconciliation will "
-                              "retry it", key.repo, key.number, ", ".join(work.ids[:5]))
-                return False, None
-            finally:
-                for event, count in work.events.items():
-                    self._metrics.deliveries.labels(event=event, outcome=outcome).inc(count)
-                self._metrics.delivery_seconds.observe(time.monotonic() - work.received)
 
     async def drain(self, timeout: float) -> bool:
         """Stop taking deliveries and wait for the waiting work; True if all finished."""

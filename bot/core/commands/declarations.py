@@ -11,8 +11,8 @@ from .. import text
 from ..forms import FormTemplate, parse_form_body
 from ..model import IssueSnapshot
 from ..status import StatusState
-from . import grammar
 from .grammar import Invocation
+from .grammar import parse_commands as parse_lines
 from .handlers import (
     Command,
     Context,
@@ -237,4 +237,4 @@ def lookups_needed(invocations: Iterable[Invocation], known: frozenset[Role]
 def parse_commands(body: str | None, names: Iterable[str] | None = None
                    ) -> tuple[Invocation, ...]:
     """Every declared command in a comment, in order (``bot.core.commands.grammar``)."""
-    return grammar.parse_commands(body, COMMAND_NAMES if names is None else names)
+    return parse_lines(body, COMMAND_NAMES if names is None else names)
